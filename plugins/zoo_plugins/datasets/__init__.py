@@ -1,0 +1,1 @@
+"""Built-in datasets: text corpora split into training and validation documents."""

@@ -1,0 +1,50 @@
+"""The ``text`` dataset: any local UTF-8 files, joined and split by characters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoo.errors import ZooError
+from zoo_plugins.datasets.splits import split_text
+
+
+@dataclass
+class TextConfig:
+    """Options of the ``text`` dataset."""
+
+    path: list[str] = field(default_factory=list)  # UTF-8 files, joined in the given order
+    val_fraction: float = 0.1  # share of characters, taken from the end, held out for validation
+
+
+def read_utf8(path: Path) -> str:
+    """The file's text, or a ZooError naming the file and the first bad byte offset."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ZooError(f"text file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise ZooError(f"{str(path)!r} is a directory; give the text files inside it") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ZooError(
+            f"{str(path)!r} is not UTF-8 (bad byte at offset {error.start}); "
+            "convert it, e.g. iconv -t utf-8"
+        ) from None
+
+
+class TextDataset:
+    """The concatenation of local files: first 90% of characters train, the rest validate."""
+
+    def __init__(self, config: TextConfig) -> None:
+        if not config.path:
+            raise ZooError("the text dataset needs files: --data FILE or --set dataset.path=FILE")
+        self.config = config
+        self._splits: dict[str, str] | None = None
+
+    def texts(self, split: str) -> list[str]:
+        if self._splits is None:
+            text = "\n".join(read_utf8(Path(p)) for p in self.config.path)
+            self._splits = split_text(text, self.config.val_fraction)
+        return [self._splits[split]]

@@ -1,0 +1,1 @@
+"""Built-in tokenizers. None of them imports torch."""

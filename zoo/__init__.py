@@ -1,0 +1,23 @@
+"""zoo: a plugin-based zoo of small language models.
+
+The core host: plugin contracts, the registry that discovers plugins through
+entry points, configuration, training, sampling and run directories. It ships
+no concrete model; the built-ins live in ``zoo_plugins`` and reach the core
+through the same hooks a third party uses.
+
+Importing this package is cheap: it never imports torch.
+"""
+
+import pluggy
+
+__version__ = "0.1.0"
+
+#: Version of the plugin API: the hook signatures and the component contracts.
+#: A plugin module may set ``ZOO_PLUGIN_API = N``; one that needs a newer API
+#: than this is refused and listed as broken.
+PLUGIN_API_VERSION = 1
+
+#: Decorator for hook implementations: ``@hookimpl def zoo_register_...``.
+hookimpl = pluggy.HookimplMarker("zoo")
+
+__all__ = ["PLUGIN_API_VERSION", "__version__", "hookimpl"]

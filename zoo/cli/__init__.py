@@ -1,0 +1,40 @@
+"""The ``zoo`` command line: ``zoo list``, ``zoo train``, ``zoo sample``, and plugin commands.
+
+Every command imports torch (and other heavy modules) inside its function, so
+``zoo --help`` and ``zoo list`` stay fast and torch-free.
+"""
+
+from __future__ import annotations
+
+import sys
+import click
+
+from zoo import __version__
+from zoo.cli.common import ZooGroup, get_registry
+from zoo.cli.list_command import list_command
+from zoo.cli.sample_command import sample_command
+from zoo.cli.train_command import train_command
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zoo")
+def cli() -> None:
+    """A plugin-based zoo of small language models.
+
+    \b
+    zoo list                  every architecture, tokenizer, dataset and exporter
+    zoo train gru-tied        train a model (default: char tokenizer, shakespeare)
+    zoo sample runs/NAME      sample text from a trained run
+    """
+
+
+cli.add_command(list_command)
+cli.add_command(train_command)
+cli.add_command(sample_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    registry = get_registry()
+    registry.add_commands(cli)
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="zoo", obj=registry)

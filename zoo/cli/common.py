@@ -1,0 +1,37 @@
+"""What every command shares: the registry, and turning user mistakes into exit code 2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from zoo.errors import ZooError
+from zoo.registry import Registry, load_registry
+
+_registry: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The registry of installed plugins, loaded once per process on first use."""
+    global _registry
+    if _registry is None:
+        _registry = load_registry()
+    return _registry
+
+
+def registry_from(ctx: click.Context) -> Registry:
+    """The registry passed to the CLI (tests pass their own), else the installed one."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Registry) else get_registry()
+
+
+class ZooGroup(click.Group):
+    """A click group that prints a :class:`ZooError` as one line and exits with code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZooError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)

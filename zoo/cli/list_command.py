@@ -1,0 +1,79 @@
+"""``zoo list``: every registered component, and the plugins that broke."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import click
+
+from zoo.cli.common import registry_from
+from zoo.registry import KINDS, Registry
+
+
+def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[str, Any]:
+    components = [
+        {
+            "kind": c.kind,
+            "name": c.name,
+            "summary": c.summary,
+            "distribution": c.provider.distribution,
+            "version": c.provider.version,
+            "plugin": c.provider.plugin,
+            "config": dataclasses.asdict(c.default_config()),
+        }
+        for c in registry.select(kind, pattern)
+    ]
+    broken = [
+        {"plugin": b.provider.plugin, "distribution": b.provider.distribution,
+         "version": b.provider.version, "error": b.error}
+        for b in registry.broken
+    ]
+    conflicts = [
+        {"kind": c.kind, "name": c.name, "error": c.message(),
+         "providers": [p.distribution for p in c.providers]}
+        for c in registry.conflicts.values()
+        if kind in (None, c.kind)
+    ]
+    return {"components": components, "broken": broken, "conflicts": conflicts}
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+@click.command("list")
+@click.argument("pattern", required=False)
+@click.option("--kind", type=click.Choice(KINDS), help="Only components of this kind.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_command(ctx: click.Context, pattern: str | None, kind: str | None, as_json: bool) -> None:
+    """List registered components; PATTERN filters names (substring or glob like 'gru*')."""
+    listing = _listing(registry_from(ctx), kind, pattern)
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    rows = [["KIND", "NAME", "PROVIDER", "SUMMARY"]]
+    rows += [
+        [c["kind"], c["name"], f"{c['distribution']} {c['version']}", c["summary"]]
+        for c in listing["components"]
+    ]
+    if len(rows) == 1:
+        click.echo("no components match" + (f" {pattern!r}" if pattern else ""))
+    else:
+        click.echo(_table(rows))
+    for conflict in listing["conflicts"]:
+        click.echo(f"\nconflict: {conflict['error']}")
+    if listing["broken"]:
+        click.echo("\nbroken plugins:")
+        for broken in listing["broken"]:
+            click.echo(
+                f"  {broken['plugin']} ({broken['distribution']} {broken['version']}): "
+                f"{broken['error']}"
+            )

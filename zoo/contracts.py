@@ -1,0 +1,56 @@
+"""The contracts a plugin's components meet, as typing protocols.
+
+These are documentation the type checker can read; the registry does not
+check them at registration time, ``zoo.testing`` does (issue 6), and every
+built-in is run through them by the test suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+SPLITS = ("train", "val")
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """Turns text into token ids and back. Never imports torch."""
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    def train(self, texts: Sequence[str], vocab_size: int | None = None) -> None:
+        """Learn the vocabulary from the training documents."""
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+    def save(self, directory: Path) -> None:
+        """Write everything needed to ``load`` into an existing directory."""
+
+    def load(self, directory: Path) -> None:
+        """Restore the state written by ``save``."""
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """A corpus with a training and a validation split. Never imports torch."""
+
+    def texts(self, split: str) -> list[str]:
+        """The documents of ``split`` (one of :data:`SPLITS`)."""
+
+
+class Architecture(Protocol):
+    """A ``torch.nn.Module`` language model that can be stepped one token at a time.
+
+    ``forward(idx[B,T], state=None) -> (logits[B,T,V], state)``: ``state`` is
+    what ``init_state`` returns (a tuple of tensors, empty when the model keeps
+    none); ``None`` means the initial state.
+    """
+
+    def forward(self, idx: Any, state: Any = None) -> tuple[Any, Any]: ...
+
+    def init_state(self, batch_size: int) -> tuple[Any, ...]: ...

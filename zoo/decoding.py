@@ -1,0 +1,89 @@
+"""Choosing the next token from logits, and streaming decoded text. numpy only, no torch.
+
+Both the PyTorch sampler and the onnxruntime sampler use these, so that the
+same settings and seed give the same choices on either path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How the next token is drawn from the model's distribution."""
+
+    temperature: float = 0.8  # 0 is greedy (argmax); higher is more random
+    top_k: int | None = None  # keep only the k most likely tokens
+    top_p: float | None = None  # keep the smallest set of tokens whose probability reaches p
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top-k must be >= 1, got {self.top_k}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise ValueError(f"top-p must be in (0, 1], got {self.top_p}")
+
+
+def choose_next(
+    logits: np.ndarray, settings: SamplingSettings, rng: np.random.Generator
+) -> np.ndarray:
+    """Pick one token per row of ``logits`` (B, V); returns int64 ids (B,)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if settings.temperature == 0:
+        return logits.argmax(axis=-1).astype(np.int64)
+    scores = logits / settings.temperature  # (B, V)
+    if settings.top_k is not None and settings.top_k < scores.shape[-1]:
+        kth = np.partition(scores, -settings.top_k, axis=-1)[:, -settings.top_k, None]
+        scores = np.where(scores < kth, -np.inf, scores)
+    probs = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    if settings.top_p is not None and settings.top_p < 1:
+        order = np.argsort(-probs, axis=-1, kind="stable")  # (B, V) most likely first
+        sorted_probs = np.take_along_axis(probs, order, axis=-1)
+        # keep a token if the mass before it is still below p (the first is always kept)
+        keep_sorted = np.cumsum(sorted_probs, axis=-1) - sorted_probs < settings.top_p
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=-1)
+        probs = np.where(keep, probs, 0.0)
+        probs /= probs.sum(axis=-1, keepdims=True)
+    uniform = rng.random((probs.shape[0], 1))  # (B, 1)
+    chosen = (np.cumsum(probs, axis=-1) < uniform).sum(axis=-1)
+    return np.minimum(chosen, probs.shape[-1] - 1).astype(np.int64)
+
+
+class IncrementalDecoder:
+    """Turns a growing list of token ids into newly completed text, for streaming.
+
+    Decoding only a short window before the new tokens keeps each step cheap,
+    and comparing against that window's own decoding keeps the spaces and
+    multi-byte characters that depend on neighbouring tokens right.
+    """
+
+    def __init__(self, decode: Callable[[Sequence[int]], str], context: int = 8) -> None:
+        self._decode = decode
+        self._context = context
+        self._ids: list[int] = []
+        self._emitted = 0  # ids[:_emitted] have been turned into text already
+
+    def push(self, ids: Sequence[int]) -> str:
+        """Add tokens; return the text they complete (may be empty while a character is partial)."""
+        self._ids.extend(int(i) for i in ids)
+        return self._take(final=False)
+
+    def flush(self) -> str:
+        """Return whatever text is still held back."""
+        return self._take(final=True)
+
+    def _take(self, final: bool) -> str:
+        start = max(0, self._emitted - self._context)
+        before = self._decode(self._ids[start : self._emitted])
+        text = self._decode(self._ids[start:])
+        if not text.startswith(before) or (text.endswith("\ufffd") and not final):
+            return ""
+        self._emitted = len(self._ids)
+        return text[len(before) :]

@@ -1,0 +1,135 @@
+"""The run directory: self-describing, loadable without pickle, written atomically.
+
+    runs/NAME/
+      config.json         the four config sections, vocab size, zoo version
+      model.safetensors   the latest checkpoint's weights (metadata: step)
+      tokenizer/          whatever the tokenizer's save() writes
+      metrics.jsonl       one JSON object per logged step or evaluation
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zoo import __version__, atomic
+from zoo.build import build_model, build_tokenizer
+from zoo.config import RunConfig
+from zoo.contracts import Tokenizer
+from zoo.errors import ZooError
+from zoo.registry import Registry
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.safetensors"
+TOKENIZER_DIR = "tokenizer"
+METRICS_FILE = "metrics.jsonl"
+FORMAT_VERSION = 1
+
+
+def new_run_directory(out: str | Path | None, architecture: str) -> Path:
+    """Create the run directory; an existing non-empty one is never reused or overwritten."""
+    if out is None:
+        out = Path("runs") / f"{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path = Path(out)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ZooError(
+            f"run directory {str(path)!r} already exists and is not empty; "
+            "choose another --out or remove it"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_run_files(
+    run_dir: Path, run_config: RunConfig, tokenizer: Tokenizer, vocab_size: int
+) -> None:
+    """Write ``config.json`` and ``tokenizer/`` (each atomically) at the start of a run."""
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "zoo_version": __version__,
+        "vocab_size": vocab_size,
+        **run_config.to_dict(),
+    }
+    with atomic.atomic_directory(run_dir / TOKENIZER_DIR) as temp:
+        tokenizer.save(temp)
+    atomic.write_text(run_dir / CONFIG_FILE, json.dumps(payload, indent=2) + "\n")
+
+
+def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:
+    """Replace ``model.safetensors`` atomically with the model's current weights."""
+    from safetensors.torch import save_model
+
+    metadata = {"step": str(step), "zoo_version": __version__}
+    with atomic.atomic_path(run_dir / MODEL_FILE) as temp:
+        save_model(model, str(temp), metadata=metadata)
+
+
+def append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
+    atomic.append_line(run_dir / METRICS_FILE, json.dumps(record))
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    path = Path(run_dir) / METRICS_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def read_config(run_dir: Path) -> dict[str, Any]:
+    """The raw ``config.json`` of a run, or a ZooError saying why it is not a run."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ZooError(f"run directory {str(run_dir)!r} does not exist; train one with `zoo train`")
+    path = run_dir / CONFIG_FILE
+    if not path.exists():
+        raise ZooError(f"{str(run_dir)!r} is not a zoo run: it has no {CONFIG_FILE}")
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    if data.get("format_version", 0) > FORMAT_VERSION:
+        raise ZooError(
+            f"{str(run_dir)!r} was written by a newer zoo ({data.get('zoo_version')}); upgrade zoo-lm"
+        )
+    return data
+
+
+@dataclass
+class LoadedRun:
+    """A trained run, ready to evaluate, sample or export."""
+
+    directory: Path
+    config: RunConfig
+    vocab_size: int
+    model: Any  # torch.nn.Module in eval mode
+    tokenizer: Tokenizer
+    step: int
+
+
+def load_tokenizer(registry: Registry, run_dir: Path, run_config: RunConfig) -> Tokenizer:
+    tokenizer = build_tokenizer(registry, run_config.tokenizer)
+    tokenizer.load(Path(run_dir) / TOKENIZER_DIR)
+    return tokenizer
+
+
+def load_run(registry: Registry, run_dir: str | Path, device: str = "cpu") -> LoadedRun:
+    """Rebuild the model and tokenizer of a run from its files (no pickle involved)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_model
+
+    run_dir = Path(run_dir)
+    raw = read_config(run_dir)
+    run_config = RunConfig.from_dict(registry, raw)
+    weights = run_dir / MODEL_FILE
+    if not weights.exists():
+        raise ZooError(
+            f"run {str(run_dir)!r} has no checkpoint yet ({MODEL_FILE}); "
+            "it is saved at each evaluation"
+        )
+    tokenizer = load_tokenizer(registry, run_dir, run_config)
+    model = build_model(registry, run_config.model, int(raw["vocab_size"]))
+    load_model(model, str(weights), strict=True, device=device)
+    model.to(device).eval()
+    with safe_open(str(weights), framework="pt") as handle:
+        step = int((handle.metadata() or {}).get("step", 0))
+    return LoadedRun(run_dir, run_config, int(raw["vocab_size"]), model, tokenizer, step)
