@@ -10,12 +10,13 @@ dataclass, and a mistake is one line naming the bad key and the valid ones.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from zoo.errors import ZooError
 from zoo.registry import Registry
@@ -163,7 +164,9 @@ def parse_override(text: str) -> tuple[str, str, str]:
     if not sep or not dot or not key:
         raise ZooError(f"--set expects section.key=value, got {text!r}")
     if section not in SECTIONS:
-        raise ZooError(f"unknown section {section!r} in --set {text}; sections: {', '.join(SECTIONS)}")
+        raise ZooError(
+            f"unknown section {section!r} in --set {text}; sections: {', '.join(SECTIONS)}"
+        )
     return section, key.strip(), value.strip()
 
 
@@ -218,7 +221,9 @@ def build_run_config(
 
 def check_train_config(train: TrainConfig) -> None:
     """Reject values the loop cannot run with, naming the key."""
-    positive = ["steps", "batch_size", "block_size", "eval_interval", "eval_batches", "log_interval"]
+    positive = [
+        "steps", "batch_size", "block_size", "eval_interval", "eval_batches", "log_interval"
+    ]
     for key in positive:
         if getattr(train, key) <= 0:
             raise ZooError(f"train.{key} must be positive, got {getattr(train, key)}")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,12 @@ METRICS_FILE = "metrics.jsonl"
 FORMAT_VERSION = 1
 
 
-def new_run_directory(out: str | Path | None, architecture: str) -> Path:
-    """Create the run directory; an existing non-empty one is never reused or overwritten."""
+def plan_run_directory(out: str | Path | None, architecture: str) -> Path:
+    """Where a new run goes; an existing non-empty directory is never reused or overwritten.
+
+    The directory is created later, by :func:`write_run_files`, once the data
+    and the model are ready, so a run that fails to start leaves nothing behind.
+    """
     if out is None:
         out = Path("runs") / f"{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
     path = Path(out)
@@ -39,14 +44,14 @@ def new_run_directory(out: str | Path | None, architecture: str) -> Path:
             f"run directory {str(path)!r} already exists and is not empty; "
             "choose another --out or remove it"
         )
-    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def write_run_files(
     run_dir: Path, run_config: RunConfig, tokenizer: Tokenizer, vocab_size: int
 ) -> None:
-    """Write ``config.json`` and ``tokenizer/`` (each atomically) at the start of a run."""
+    """Create the run directory with ``config.json`` and ``tokenizer/`` (each atomic)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
     payload = {
         "format_version": FORMAT_VERSION,
         "zoo_version": __version__,
@@ -56,6 +61,15 @@ def write_run_files(
     with atomic.atomic_directory(run_dir / TOKENIZER_DIR) as temp:
         tokenizer.save(temp)
     atomic.write_text(run_dir / CONFIG_FILE, json.dumps(payload, indent=2) + "\n")
+
+
+def remove_run_files(run_dir: Path, *, keep_directory: bool) -> None:
+    """Undo a run that never reached a checkpoint: its files, and the directory if zoo made it."""
+    if keep_directory:
+        for child in run_dir.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:
@@ -89,7 +103,8 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text("utf-8"))
     if data.get("format_version", 0) > FORMAT_VERSION:
         raise ZooError(
-            f"{str(run_dir)!r} was written by a newer zoo ({data.get('zoo_version')}); upgrade zoo-lm"
+            f"{str(run_dir)!r} was written by a newer zoo ({data.get('zoo_version')}); "
+            "upgrade zoo-lm"
         )
     return data
 

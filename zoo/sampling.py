@@ -33,7 +33,7 @@ def generate(
     *,
     prompt: str = "",
     max_new_tokens: int = 500,
-    settings: SamplingSettings = SamplingSettings(),
+    settings: SamplingSettings | None = None,
     num_samples: int = 1,
     seed: int | None = None,
     on_text: Callable[[str], None] | None = None,
@@ -43,6 +43,7 @@ def generate(
     ``on_text`` receives text as it is completed (only with one sample), for
     streaming to a terminal. Returns the generated texts, prompt excluded.
     """
+    settings = settings or SamplingSettings()
     device = next(model.parameters()).device
     rng = np.random.default_rng(seed)
     context = prompt_ids(tokenizer, prompt)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 
-def learning_rate(step: int, *, lr: float, min_lr: float, warmup_steps: int, total_steps: int) -> float:
+def learning_rate(
+    step: int, *, lr: float, min_lr: float, warmup_steps: int, total_steps: int
+) -> float:
     """The learning rate for optimizer step ``step`` (1-based).
 
     Rises linearly to ``lr`` over ``warmup_steps``, then follows half a cosine

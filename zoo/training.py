@@ -35,7 +35,7 @@ class TrainingInterrupted(Exception):
         kept = (
             f"the checkpoint of step {checkpoint_step} is in {run_dir}"
             if checkpoint_step
-            else f"no checkpoint was written yet in {run_dir}"
+            else f"no checkpoint was written yet, so {run_dir} was removed"
         )
         super().__init__(f"interrupted at step {step}; {kept}")
         self.run_dir = run_dir
@@ -53,6 +53,7 @@ class TrainingResult:
     final_eval: dict[str, float]
     tokens_per_second: float
     seconds: float
+    model: Any = None  # the trained torch.nn.Module, as last checkpointed
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -160,6 +161,7 @@ def train_run(
     model.train()
     optimizer = make_optimizer(model, train, device)
     parameters = count_parameters(model)
+    existed = run_dir.exists()
     runs.write_run_files(run_dir, run_config, tokenizer, vocab_size)
     log(
         f"{run_config.model.name}: {parameters / 1e6:.2f}M parameters, vocab {vocab_size}, "
@@ -230,9 +232,13 @@ def train_run(
                     f"accuracy {final_eval['accuracy']:.3f}"
                 )
                 window_start = time.perf_counter()
-    except KeyboardInterrupt:
+    except BaseException as error:
         bar.close()
-        raise TrainingInterrupted(run_dir, step, checkpoint_step) from None
+        if checkpoint_step == 0:  # nothing loadable was written yet
+            runs.remove_run_files(run_dir, keep_directory=existed)
+        if isinstance(error, KeyboardInterrupt):
+            raise TrainingInterrupted(run_dir, step, checkpoint_step) from None
+        raise
     bar.close()
     seconds = time.perf_counter() - started
     train_speeds = [h["tokens_per_s"] for h in history if h["split"] == "train"]
@@ -243,5 +249,6 @@ def train_run(
         final_eval=final_eval,
         tokens_per_second=float(np.median(train_speeds)) if train_speeds else 0.0,
         seconds=seconds,
+        model=model,
         history=history,
     )

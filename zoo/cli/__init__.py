@@ -7,6 +7,7 @@ Every command imports torch (and other heavy modules) inside its function, so
 from __future__ import annotations
 
 import sys
+
 import click
 
 from zoo import __version__

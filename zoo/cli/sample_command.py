@@ -15,7 +15,9 @@ from zoo.cli.common import registry_from
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0), default=0.8, show_default=True,
               help="0 is greedy decoding.")
-@click.option("--top-k", type=click.IntRange(min=1), help="Sample only from the k likeliest tokens.")
+@click.option(
+    "--top-k", type=click.IntRange(min=1), help="Sample only from the k likeliest tokens."
+)
 @click.option("--top-p", type=click.FloatRange(min=0, max=1, min_open=True),
               help="Nucleus sampling: the smallest set of tokens with probability >= p.")
 @click.option("--seed", type=int, help="Seed for reproducible samples.")

@@ -54,7 +54,7 @@ def config_layers(
 
 @click.command("train")
 @click.argument("architecture")
-@click.option("--dataset", help="Dataset name (default: shakespeare). See `zoo list --kind dataset`.")
+@click.option("--dataset", help="Dataset (default: shakespeare); see `zoo list --kind dataset`.")
 @click.option("--tokenizer", help="Tokenizer name (default: char).")
 @click.option("--data", multiple=True, metavar="PATH",
               help="Train on local UTF-8 file(s) with the text dataset; repeatable.")
@@ -89,7 +89,7 @@ def train_command(
     Settings apply in order: defaults, --config, shortcuts, --set.
     """
     from zoo.config import build_run_config
-    from zoo.runs import new_run_directory
+    from zoo.runs import plan_run_directory
 
     registry = registry_from(ctx)
     shortcut_overrides = [
@@ -97,7 +97,7 @@ def train_command(
     ]
     layers = config_layers(architecture, dataset, tokenizer, data, config_file)
     run_config = build_run_config(registry, layers, [*shortcut_overrides, *overrides])
-    run_dir = new_run_directory(out, run_config.model.name)
+    run_dir = plan_run_directory(out, run_config.model.name)
 
     from zoo.training import TrainingInterrupted, train_run
 

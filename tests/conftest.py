@@ -1,0 +1,98 @@
+"""Shared fixtures: the real registry, fake plugins, and small real corpora."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from zoo.registry import Registry, load_registry
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_SHAKESPEARE = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
+
+
+class FakeEntryPoint:
+    """An entry point in group ``zoo`` whose module the test wrote itself."""
+
+    def __init__(self, name: str, module: str, distribution: str = "fake-dist",
+                 version: str = "1.0") -> None:
+        self.name = name
+        self.value = module
+        self.dist = SimpleNamespace(name=distribution, version=version)
+
+    def load(self) -> Any:
+        import importlib
+
+        return importlib.import_module(self.value)
+
+
+@pytest.fixture
+def make_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write a plugin module from source and return a fake entry point for it."""
+    folder = tmp_path / "plugin_modules"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+
+    def make(name: str, source: str, distribution: str = "fake-dist",
+             version: str = "1.0") -> FakeEntryPoint:
+        module = f"fake_zoo_plugin_{uuid.uuid4().hex[:10]}"
+        (folder / f"{module}.py").write_text(textwrap.dedent(source))
+        return FakeEntryPoint(name, module, distribution, version)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The registry of the installed distribution: the built-ins, through entry points."""
+    return load_registry(disabled=set(), strict=True)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def tiny_shakespeare() -> Path:
+    if not TINY_SHAKESPEARE.exists():
+        pytest.skip(f"{TINY_SHAKESPEARE} is not present")
+    return TINY_SHAKESPEARE
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tiny_shakespeare: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 60,000 characters of Tiny Shakespeare: enough for quick training runs."""
+    path = tmp_path_factory.mktemp("corpus") / "small.txt"
+    path.write_text(tiny_shakespeare.read_text("utf-8")[:60_000], "utf-8")
+    return path
+
+
+#: CLI options for a model and run small enough to train in about a second.
+TINY_RUN = [
+    "--set", "model.embed=32", "--set", "model.hidden=48", "--set", "model.layers=2",
+    "--steps", "8", "--batch-size", "4", "--block-size", "32", "--device", "cpu",
+    "--set", "train.eval_interval=4", "--set", "train.eval_batches=2",
+    "--set", "train.warmup_steps=2", "--no-progress",
+]
+
+
+@pytest.fixture(scope="session")
+def trained_run(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory,
+                registry: Registry) -> Path:
+    """A run trained once per session through the CLI, shared by read-only tests."""
+    from zoo.cli import cli
+
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    result = CliRunner().invoke(
+        cli, ["train", "gru-tied", "--data", str(small_corpus), "--out", str(out), *TINY_RUN],
+        obj=registry,
+    )
+    assert result.exit_code == 0, result.output
+    return out

@@ -1,0 +1,90 @@
+"""Run configuration: sections, TOML, --set overrides and their error messages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from zoo.config import RunConfig, TrainConfig, build_run_config, read_toml
+from zoo.errors import ZooError
+
+
+def test_defaults_are_char_tokenizer_and_shakespeare(registry):
+    config = build_run_config(registry, {"model": {"name": "gru-tied"}})
+    assert (config.model.name, config.tokenizer.name, config.dataset.name) == (
+        "gru-tied", "char", "shakespeare")
+    assert config.train == TrainConfig()
+
+
+def test_overrides_are_converted_to_the_field_types(registry):
+    config = build_run_config(
+        registry,
+        {"model": {"name": "gru-tied"}},
+        ["model.hidden=512", "train.lr=1e-3", "dataset.name=text", "dataset.path=a.txt,b.txt"],
+    )
+    assert config.model.config.hidden == 512
+    assert config.train.lr == pytest.approx(1e-3)
+    assert config.dataset.name == "text"
+    assert config.dataset.config.path == ["a.txt", "b.txt"]
+
+
+def test_later_overrides_win(registry):
+    config = build_run_config(
+        registry, {"model": {"name": "gru-tied"}, "train": {"steps": 5}}, ["train.steps=7"]
+    )
+    assert config.train.steps == 7
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("model.hiden=3", "unknown key 'model.hiden' for architecture 'gru-tied'; "
+                          "valid keys: embed, hidden, layers, dropout"),
+        ("train.steps=abc", "train.steps must be int, got 'abc'"),
+        ("train.steps=0", "train.steps must be positive"),
+        ("modle.hidden=3", "unknown section 'modle'"),
+        ("model.hidden", "--set expects section.key=value"),
+        ("tokenizer.unknown=maybe", "tokenizer.unknown must be one of unk, error"),
+    ],
+)
+def test_bad_values_name_the_key_and_the_way_out(registry, override, expected):
+    with pytest.raises(ZooError) as error:
+        build_run_config(registry, {"model": {"name": "gru-tied"}}, [override])
+    assert expected in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_component_lists_the_available_ones(registry):
+    with pytest.raises(ZooError, match="no dataset 'shakespear'; available: .*shakespeare"):
+        build_run_config(
+            registry, {"model": {"name": "gru-tied"}, "dataset": {"name": "shakespear"}}
+        )
+
+
+def test_toml_file_sets_sections(registry, tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[model]\nname = "gru-tied"\nhidden = 64\n[train]\nlr = 0.01\nsteps = 3\n')
+    config = build_run_config(registry, read_toml(path))
+    assert (config.model.config.hidden, config.train.lr, config.train.steps) == (64, 0.01, 3)
+
+
+def test_toml_with_unknown_table_is_refused(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[optimizer]\nlr = 1\n")
+    with pytest.raises(ZooError, match="unknown top-level entry 'optimizer'"):
+        read_toml(path)
+
+
+def test_invalid_toml_is_one_clear_error(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[model\n")
+    with pytest.raises(ZooError, match="is not valid TOML"):
+        read_toml(path)
+
+
+def test_round_trip_through_dict(registry):
+    config = build_run_config(registry, {"model": {"name": "gru-tied"}}, ["model.layers=3"])
+    again = RunConfig.from_dict(registry, config.to_dict())
+    assert again.to_dict() == config.to_dict()
+    assert dataclasses.asdict(again.model.config)["layers"] == 3

@@ -1,0 +1,140 @@
+"""Training through the CLI, the run directory, reloading, sampling and crash safety."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from tests.conftest import TINY_RUN
+from zoo.cli import cli
+from zoo.config import build_run_config
+from zoo.decoding import SamplingSettings
+from zoo.runs import MODEL_FILE, load_run, plan_run_directory, read_metrics
+from zoo.sampling import generate
+from zoo.training import train_run
+
+
+def test_run_directory_holds_everything_needed(trained_run):
+    names = {p.name for p in trained_run.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer", "metrics.jsonl"} <= names
+    assert not any(name.endswith(".tmp") for name in names)
+    config = json.loads((trained_run / "config.json").read_text())
+    assert config["model"]["name"] == "gru-tied" and config["model"]["hidden"] == 48
+    assert config["tokenizer"]["name"] == "char" and config["dataset"]["name"] == "text"
+    assert config["train"]["steps"] == 8 and config["zoo_version"]
+
+
+def test_metrics_record_training_and_evaluation(trained_run):
+    metrics = read_metrics(trained_run)
+    evaluations = [m for m in metrics if m["split"] == "val"]
+    assert [m["step"] for m in evaluations] == [4, 8]
+    last = evaluations[-1]
+    vocab_size = json.loads((trained_run / "config.json").read_text())["vocab_size"]
+    assert last["loss"] < math.log(vocab_size)  # better than a uniform guess
+    assert last["perplexity"] == pytest.approx(math.exp(last["loss"]))
+    # one token per character: bits per character is the loss in bits
+    assert last["bits_per_char"] == pytest.approx(last["loss"] / math.log(2))
+    assert 0.0 <= last["accuracy"] <= 1.0
+    assert any(m["split"] == "train" and m["tokens_per_s"] > 0 for m in metrics)
+
+
+def test_saved_run_reloads_to_identical_logits(registry, small_corpus, tmp_path):
+    overrides = ["model.embed=16", "model.hidden=24", "train.steps=3", "train.batch_size=2",
+                 "train.block_size=16", "train.eval_interval=3", "train.eval_batches=1",
+                 "train.device=cpu", f"dataset.path={small_corpus}"]
+    config = build_run_config(registry, {"model": {"name": "gru-tied"},
+                                         "dataset": {"name": "text"}}, overrides)
+    run_dir = plan_run_directory(tmp_path / "run", "gru-tied")
+    result = train_run(registry, config, run_dir, progress=False, log=lambda _: None)
+    loaded = load_run(registry, run_dir)
+    assert loaded.step == 3
+    idx = torch.randint(0, loaded.vocab_size, (2, 20))
+    result.model.eval()
+    with torch.no_grad():
+        expected, _ = result.model(idx)
+        actual, _ = loaded.model(idx)
+    assert torch.equal(expected, actual)
+
+
+def test_sampling_with_a_seed_is_reproducible(runner, registry, trained_run):
+    args = ["sample", str(trained_run), "--prompt", "KING:", "--max-new-tokens", "60"]
+    first = runner.invoke(cli, [*args, "--seed", "7"], obj=registry)
+    second = runner.invoke(cli, [*args, "--seed", "7"], obj=registry)
+    other = runner.invoke(cli, [*args, "--seed", "8"], obj=registry)
+    assert first.exit_code == 0, first.output
+    assert first.output == second.output
+    assert first.output != other.output
+    assert first.output.startswith("KING:") and len(first.output) > len("KING:") + 30
+
+
+def test_greedy_samples_agree_and_match_the_api(runner, registry, trained_run):
+    result = runner.invoke(cli, ["sample", str(trained_run), "--temperature", "0",
+                                 "--num-samples", "2", "--max-new-tokens", "40"], obj=registry)
+    assert result.exit_code == 0, result.output
+    blocks = result.output.split("--- sample 2 ---\n")
+    first = blocks[0].removeprefix("--- sample 1 ---\n").rstrip("\n")
+    assert first == blocks[1].rstrip("\n")
+    loaded = load_run(registry, trained_run)
+    [text] = generate(loaded.model, loaded.tokenizer, max_new_tokens=40,
+                      settings=SamplingSettings(temperature=0))
+    assert first == text
+
+
+def test_streamed_sample_equals_the_batch_sample(registry, trained_run):
+    loaded = load_run(registry, trained_run)
+    pieces: list[str] = []
+    settings = SamplingSettings(temperature=1.0, top_k=10)
+    [text] = generate(loaded.model, loaded.tokenizer, max_new_tokens=50, settings=settings,
+                      seed=3, on_text=pieces.append)
+    assert "".join(pieces) == text
+
+
+def _train_in_subprocess(small_corpus, out, *extra):
+    command = [sys.executable, "-m", "zoo", "train", "gru-tied", "--data", str(small_corpus),
+               "--out", str(out), *TINY_RUN, "--steps", "100000",
+               "--set", "train.eval_interval=2", "--set", "train.eval_batches=1", *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(path, process, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.37])
+def test_killing_training_leaves_the_last_checkpoint_loadable(registry, small_corpus, tmp_path,
+                                                              delay):
+    out = tmp_path / "killed"
+    process = _train_in_subprocess(small_corpus, out)
+    try:
+        _wait_for(out / MODEL_FILE, process)
+        time.sleep(delay)
+    finally:
+        process.kill()
+        process.communicate()
+    loaded = load_run(registry, out)
+    assert loaded.step >= 2 and loaded.step % 2 == 0
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+def test_ctrl_c_reports_the_kept_checkpoint(registry, small_corpus, tmp_path):
+    out = tmp_path / "interrupted"
+    process = _train_in_subprocess(small_corpus, out)
+    _wait_for(out / MODEL_FILE, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted at step" in stderr and "Traceback" not in stderr
+    assert load_run(registry, out).step >= 2
