@@ -83,6 +83,12 @@ TINY_RUN = [
 ]
 
 
+@pytest.fixture
+def tiny_run() -> list[str]:
+    """CLI options that make ``zoo train`` quick: a tiny model, a few steps, on the CPU."""
+    return list(TINY_RUN)
+
+
 @pytest.fixture(scope="session")
 def trained_run(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory,
                 registry: Registry) -> Path:

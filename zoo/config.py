@@ -32,9 +32,9 @@ DEFAULT_DATASET = "shakespeare"
 class TrainConfig:
     """How the one training loop runs, whatever the architecture."""
 
-    steps: int = 2000  # optimizer steps in the run
-    batch_size: int = 32  # sequences per step
-    block_size: int = 128  # tokens per training window (the BPTT length for RNNs)
+    steps: int = 1200  # optimizer steps in the run
+    batch_size: int = 64  # sequences per step
+    block_size: int = 64  # tokens per training window (the BPTT length for RNNs)
     lr: float = 3e-3  # peak learning rate, reached after warmup
     min_lr: float = 3e-4  # learning rate at the end of the cosine decay
     warmup_steps: int = 100  # linear warmup from 0 to lr
@@ -42,7 +42,7 @@ class TrainConfig:
     beta1: float = 0.9  # AdamW first-moment decay
     beta2: float = 0.99  # AdamW second-moment decay
     grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
-    eval_interval: int = 250  # steps between evaluations (and checkpoints)
+    eval_interval: int = 200  # steps between evaluations (and checkpoints)
     eval_batches: int = 16  # validation batches per evaluation
     log_interval: int = 10  # steps between training-loss lines in metrics.jsonl
     seed: int = 1337  # seeds torch and the batch sampler

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from tests.conftest import TINY_RUN
 from zoo import __version__
 from zoo.cli import cli
 from zoo.registry import load_registry
@@ -109,21 +108,22 @@ def test_directory_that_is_not_a_run(runner, registry, tmp_path):
     assert "is not a zoo run" in line
 
 
-def test_existing_output_directory_is_never_overwritten(runner, registry, small_corpus, tmp_path):
+def test_existing_output_directory_is_never_overwritten(runner, registry, small_corpus, tmp_path,
+                                                       tiny_run):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("precious")
     result = runner.invoke(
-        cli, ["train", "gru-tied", "--data", str(small_corpus), "--out", str(out), *TINY_RUN],
+        cli, ["train", "gru-tied", "--data", str(small_corpus), "--out", str(out), *tiny_run],
         obj=registry)
     assert "already exists" in _one_line_error(result)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
-def test_corpus_too_small_for_one_window(runner, registry, tmp_path):
+def test_corpus_too_small_for_one_window(runner, registry, tmp_path, tiny_run):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("hello world\n" * 2)
     result = runner.invoke(
         cli, ["train", "gru-tied", "--data", str(corpus), "--out", str(tmp_path / "r"),
-              *TINY_RUN], obj=registry)
+              *tiny_run], obj=registry)
     assert "fewer than block_size + 1" in _one_line_error(result)

@@ -151,7 +151,7 @@ def test_strict_mode_reraises_plugin_errors(make_plugin, monkeypatch):
 
 
 def test_plugin_needing_a_newer_api_is_refused_naming_both_versions(make_plugin):
-    source = GOOD + "\nZOO_PLUGIN_API = 99\n"
+    source = GOOD + "\n    ZOO_PLUGIN_API = 99\n"
     registry = load_registry([make_plugin("future", source)], disabled=set())
     [broken] = registry.broken
     assert "99" in broken.error and str(PLUGIN_API_VERSION) in broken.error
