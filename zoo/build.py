@@ -12,12 +12,12 @@ from zoo.registry import Registry
 def build_tokenizer(registry: Registry, choice: ComponentChoice) -> Tokenizer:
     """An untrained tokenizer; call ``train`` or ``load`` on it."""
     factory = registry.get("tokenizer", choice.name).load_factory()
-    return factory(choice.config)  # type: ignore[no-any-return]
+    return factory(choice.config)
 
 
 def build_dataset(registry: Registry, choice: ComponentChoice) -> Dataset:
     factory = registry.get("dataset", choice.name).load_factory()
-    return factory(choice.config)  # type: ignore[no-any-return]
+    return factory(choice.config)
 
 
 def build_model(registry: Registry, choice: ComponentChoice, vocab_size: int) -> Any:

@@ -84,7 +84,7 @@ class Component:
                 f"{self.kind} {self.name!r} from {self.provider} cannot load its factory "
                 f"{self.factory!r}: {type(error).__name__}: {error}"
             ) from error
-        return target  # type: ignore[no-any-return]
+        return target
 
     def default_config(self) -> Any:
         """A config instance with every default."""

