@@ -47,6 +47,9 @@ class TrainConfig:
     log_interval: int = 10  # steps between training-loss lines in metrics.jsonl
     seed: int = 1337  # seeds torch and the batch sampler
     device: str = "auto"  # auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps
+    stateful: bool = False  # contiguous streams with hidden state carried across batches (TBPTT)
+    compile: bool = False  # wrap the model in torch.compile for training
+    max_seconds: float = 0.0  # wall-clock budget; the cosine decay follows time; 0 means off
 
 
 @dataclass
@@ -205,6 +208,7 @@ def build_run_config(
 
     defaults = {"tokenizer": DEFAULT_TOKENIZER, "dataset": DEFAULT_DATASET}
     choices = {}
+    train_defaults: dict[str, Any] = {}
     for section, kind in COMPONENT_SECTIONS.items():
         name = values[section].pop("name", None) or defaults.get(section)
         if name is None:
@@ -214,7 +218,11 @@ def build_run_config(
             component.default_config(), values[section], section, f"{kind} {component.name!r}"
         )
         choices[section] = ComponentChoice(component.name, config)
-    train = apply_values(TrainConfig(), values["train"], "train", "the training loop")
+        if section == "model":
+            train_defaults = component.train_defaults
+    train = apply_values(
+        TrainConfig(), {**train_defaults, **values["train"]}, "train", "the training loop"
+    )
     check_train_config(train)
     return RunConfig(choices["model"], choices["tokenizer"], choices["dataset"], train)
 
@@ -229,5 +237,5 @@ def check_train_config(train: TrainConfig) -> None:
             raise ZooError(f"train.{key} must be positive, got {getattr(train, key)}")
     if train.lr <= 0 or train.min_lr < 0:
         raise ZooError("train.lr must be positive and train.min_lr not negative")
-    if train.warmup_steps < 0 or train.grad_clip < 0:
-        raise ZooError("train.warmup_steps and train.grad_clip must not be negative")
+    if train.warmup_steps < 0 or train.grad_clip < 0 or train.max_seconds < 0:
+        raise ZooError("train.warmup_steps, grad_clip and max_seconds must not be negative")

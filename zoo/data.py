@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from zoo.contracts import SPLITS, Dataset, Tokenizer
 from zoo.errors import ZooError
+
+Batch = tuple[np.ndarray, np.ndarray]  # inputs (B, T), targets (B, T), int64
 
 
 @dataclass
@@ -45,34 +48,98 @@ def check_long_enough(streams: dict[str, TokenStream], block_size: int) -> None:
             )
 
 
-class BatchSampler:
-    """Draws (input, target) windows from the token streams.
+def _windows(ids: np.ndarray, starts: np.ndarray, block_size: int) -> Batch:
+    offsets = starts[:, None] + np.arange(block_size + 1)  # (B, T+1)
+    windows = ids[offsets]
+    return windows[:, :-1], windows[:, 1:]
 
-    Training batches are random windows from a seeded numpy generator, whose
-    state is JSON-serializable for resuming. Evaluation batches are fixed,
-    evenly spaced windows, so successive evaluations compare like with like.
+
+class RandomWindows:
+    """Training batches of windows at random offsets (nanoGPT's ``get_batch``).
+
+    Each rank of a distributed job draws from its own seeded generator; the
+    generator's state is JSON-serializable so a resumed run draws the same
+    batches the uninterrupted run would have.
     """
 
-    def __init__(self, streams: dict[str, TokenStream], block_size: int, seed: int) -> None:
-        check_long_enough(streams, block_size)
-        self.streams = streams
+    resets_state = False
+
+    def __init__(self, stream: TokenStream, block_size: int, batch_size: int, seed: int,
+                 rank: int = 0, world_size: int = 1) -> None:
+        self.ids = stream.ids
         self.block_size = block_size
-        self.rng = np.random.default_rng(seed)
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng([seed, rank])
 
-    def _windows(self, ids: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        offsets = starts[:, None] + np.arange(self.block_size + 1)  # (B, T+1)
-        windows = ids[offsets]
-        return windows[:, :-1], windows[:, 1:]  # (B, T) inputs, (B, T) targets
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Inputs, targets, and whether carried state must be reset (never, here)."""
+        starts = self.rng.integers(0, len(self.ids) - self.block_size, size=self.batch_size)
+        return (*_windows(self.ids, starts, self.block_size), False)
 
-    def train_batch(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-        ids = self.streams["train"].ids
-        starts = self.rng.integers(0, len(ids) - self.block_size, size=batch_size)
-        return self._windows(ids, starts)
+    def state_dict(self) -> dict[str, Any]:
+        return {"kind": "random", "rng": self.rng.bit_generator.state}
 
-    def eval_batches(self, split: str, batch_size: int, num_batches: int):
-        """Yield ``num_batches`` fixed batches spread evenly over ``split``."""
-        ids = self.streams[split].ids
-        count = batch_size * num_batches
-        starts = np.linspace(0, len(ids) - self.block_size - 1, count).astype(np.int64)
-        for first in range(0, count, batch_size):
-            yield self._windows(ids, starts[first : first + batch_size])
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
+
+class ContiguousStreams:
+    """Training batches for truncated BPTT: row ``r`` reads its own contiguous stretch.
+
+    The split is cut into ``batch_size * world_size`` equal stretches; every
+    step moves all rows forward by ``block_size`` tokens, so the hidden state
+    at the end of one batch is the right start for the next. When the
+    stretches run out they start over and the carried state is reset.
+    """
+
+    def __init__(self, stream: TokenStream, block_size: int, batch_size: int, seed: int,
+                 rank: int = 0, world_size: int = 1) -> None:
+        rows = batch_size * world_size
+        self.stretch = len(stream.ids) // rows
+        if self.stretch < block_size + 1:
+            raise ZooError(
+                f"--stateful needs {rows} x {block_size + 1} train tokens, the split has "
+                f"{len(stream.ids)}; use a smaller --batch-size or --block-size"
+            )
+        first_row = rank * batch_size
+        self.starts = (np.arange(first_row, first_row + batch_size) * self.stretch)  # (B,)
+        self.ids = stream.ids
+        self.block_size = block_size
+        self.cursor = 0  # offset inside every stretch
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        reset = self.cursor == 0
+        x, y = _windows(self.ids, self.starts + self.cursor, self.block_size)
+        self.cursor += self.block_size
+        if self.cursor + self.block_size + 1 > self.stretch:
+            self.cursor = 0
+        return x, y, reset
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"kind": "streams", "cursor": self.cursor}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.cursor = int(state["cursor"])
+
+
+def evaluation_batches(
+    stream: TokenStream, block_size: int, batch_size: int, num_batches: int,
+    rank: int = 0, world_size: int = 1,
+) -> Iterator[Batch]:
+    """Fixed windows spread evenly over ``stream``; each rank takes every world_size-th batch.
+
+    The same windows at every evaluation, so successive numbers compare like with like.
+    """
+    count = batch_size * num_batches
+    starts = np.linspace(0, len(stream.ids) - block_size - 1, count).astype(np.int64)
+    for index, first in enumerate(range(0, count, batch_size)):
+        if index % world_size == rank:
+            yield _windows(stream.ids, starts[first : first + batch_size], block_size)
+
+
+def consecutive_batches(stream: TokenStream, block_size: int, batch_size: int) -> Iterator[Batch]:
+    """Non-overlapping windows over the whole stream (a last partial window is left out)."""
+    usable = (len(stream.ids) - 1) // block_size
+    starts = np.arange(usable, dtype=np.int64) * block_size
+    for first in range(0, usable, batch_size):
+        yield _windows(stream.ids, starts[first : first + batch_size], block_size)

@@ -4,7 +4,7 @@ A plugin is a module named by an entry point in group ``zoo``; it implements
 any of these with ``from zoo import hookimpl``. Each registration hook receives
 a ``register`` callable:
 
-    register(name, *, summary, config, factory)
+    register(name, *, summary, config, factory, train_defaults=None)
 
 - ``name``: the component's name, unique within its kind (``"gru-tied"``).
 - ``summary``: one line shown by ``zoo list``.
@@ -12,6 +12,8 @@ a ``register`` callable:
   ``--set section.key=value`` and validation.
 - ``factory``: a callable, or a ``"module:attribute"`` string imported only
   when the component is used, so that listing never imports torch.
+- ``train_defaults`` (architectures): train-section values that suit the
+  model, e.g. ``{"lr": 1e-3}``; the user's ``--config`` and ``--set`` win.
 """
 
 from __future__ import annotations

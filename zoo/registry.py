@@ -69,6 +69,7 @@ class Component:
     config: type
     factory: Callable[..., Any] | str
     provider: Provider
+    train_defaults: dict[str, Any] = field(default_factory=dict)  # architectures only
 
     def load_factory(self) -> Callable[..., Any]:
         """Import the factory if it was registered as a ``"module:attribute"`` string."""
@@ -185,7 +186,7 @@ def _provider_of(entry_point: EntryPointLike) -> Provider:
 
 
 def _check_registration(
-    kind: str, name: Any, summary: Any, config: Any, factory: Any
+    kind: str, name: Any, summary: Any, config: Any, factory: Any, train_defaults: Any
 ) -> None:
     """Raise :class:`PluginError` naming what is malformed in one registration."""
     if not isinstance(name, str) or not _NAME_PATTERN.match(name):
@@ -206,6 +207,8 @@ def _check_registration(
         raise PluginError(
             f"{kind} {name!r}: factory must be callable or a 'module:attribute' string"
         )
+    if not isinstance(train_defaults, dict) or not all(isinstance(k, str) for k in train_defaults):
+        raise PluginError(f"{kind} {name!r}: train_defaults must be a dict of train-section keys")
 
 
 def _stage_plugin(
@@ -230,12 +233,18 @@ def _stage_plugin(
             summary: str,
             config: type,
             factory: Callable[..., Any] | str,
+            train_defaults: dict[str, Any] | None = None,
             _kind: str = kind,
         ) -> None:
-            _check_registration(_kind, name, summary, config, factory)
+            train_defaults = {} if train_defaults is None else train_defaults
+            _check_registration(_kind, name, summary, config, factory, train_defaults)
             if any(c.kind == _kind and c.name == name for c in staged):
                 raise PluginError(f"registers {_kind} {name!r} twice")
-            staged.append(Component(_kind, name, summary.strip(), config, factory, provider))
+            staged.append(
+                Component(
+                    _kind, name, summary.strip(), config, factory, provider, dict(train_defaults)
+                )
+            )
 
         for implementation in implementations:
             implementation.function(register=register)

@@ -5,6 +5,7 @@
       model.safetensors   the latest checkpoint's weights (metadata: step)
       tokenizer/          whatever the tokenizer's save() writes
       metrics.jsonl       one JSON object per logged step or evaluation
+      resume.safetensors  weights, optimizer and random state for --resume (zoo.resume)
 """
 
 from __future__ import annotations
@@ -52,14 +53,19 @@ def write_run_files(
 ) -> None:
     """Create the run directory with ``config.json`` and ``tokenizer/`` (each atomic)."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    with atomic.atomic_directory(run_dir / TOKENIZER_DIR) as temp:
+        tokenizer.save(temp)
+    write_config(run_dir, run_config, vocab_size)
+
+
+def write_config(run_dir: Path, run_config: RunConfig, vocab_size: int) -> None:
+    """Write ``config.json`` atomically."""
     payload = {
         "format_version": FORMAT_VERSION,
         "zoo_version": __version__,
         "vocab_size": vocab_size,
         **run_config.to_dict(),
     }
-    with atomic.atomic_directory(run_dir / TOKENIZER_DIR) as temp:
-        tokenizer.save(temp)
     atomic.write_text(run_dir / CONFIG_FILE, json.dumps(payload, indent=2) + "\n")
 
 
@@ -83,6 +89,12 @@ def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:
 
 def append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
     atomic.append_line(run_dir / METRICS_FILE, json.dumps(record))
+
+
+def truncate_metrics(run_dir: Path, step: int) -> None:
+    """Drop records after ``step``: a resumed run logs those steps again."""
+    kept = [r for r in read_metrics(run_dir) if r["step"] <= step]
+    atomic.write_text(run_dir / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:

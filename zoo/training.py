@@ -1,29 +1,40 @@
 """The one training loop: any registered architecture, tokenizer and dataset.
 
 AdamW with linear warmup and cosine decay, gradient clipping, periodic
-evaluation on the validation split, ``metrics.jsonl`` and atomic checkpoints.
+evaluation, ``metrics.jsonl`` and atomic checkpoints. Random windows by
+default; ``train.stateful`` carries recurrent state across batches
+(truncated BPTT). Resumable exactly on CPU; bf16 autocast on CUDA; optional
+``torch.compile``; PyTorch DDP under ``torchrun``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from zoo import runs
 from zoo.build import build_dataset, build_model, build_tokenizer
 from zoo.config import RunConfig, TrainConfig
-from zoo.data import BatchSampler, TokenStream, load_splits
-from zoo.devices import autocast_dtype, resolve_device
-from zoo.metrics import bits_per_character, perplexity
+from zoo.data import (
+    ContiguousStreams,
+    RandomWindows,
+    TokenStream,
+    check_long_enough,
+    evaluation_batches,
+    load_splits,
+)
+from zoo.devices import resolve_device
+from zoo.distributed import DistributedContext
+from zoo.evaluation import State, autocast, batch_loss, evaluate_batches, to_device
 from zoo.registry import Registry
+from zoo.resume import load_resume_state, save_resume_state
 from zoo.schedule import learning_rate
 
 
@@ -33,7 +44,8 @@ class TrainingInterrupted(Exception):
 
     def __init__(self, run_dir: Path, step: int, checkpoint_step: int) -> None:
         kept = (
-            f"the checkpoint of step {checkpoint_step} is in {run_dir}"
+            f"the checkpoint of step {checkpoint_step} is in {run_dir}; "
+            f"continue with --resume {run_dir}"
             if checkpoint_step
             else f"no checkpoint was written yet, so {run_dir} was removed"
         )
@@ -74,65 +86,213 @@ def make_optimizer(model: torch.nn.Module, train: TrainConfig, device: torch.dev
     )
 
 
-def _autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    dtype = autocast_dtype(device)
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
+def _detach(state: State | None) -> State | None:
+    return None if state is None else tuple(t.detach() for t in state)
 
 
-def batch_loss(
-    model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean cross-entropy over a batch and the logits it came from."""
-    logits, _ = model(inputs)  # (B, T, V)
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
-    return loss, logits
+class Trainer:
+    """One run of the loop: builds everything from a run config, then trains."""
 
+    def __init__(
+        self,
+        registry: Registry,
+        run_config: RunConfig,
+        run_dir: Path,
+        *,
+        resume: bool = False,
+        progress: bool = True,
+        log: Callable[[str], None] = print,
+        on_step: Callable[[int], None] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.config = run_config
+        self.train = run_config.train
+        self.run_dir = Path(run_dir)
+        self.resume = resume
+        self.progress = progress
+        self.on_step = on_step
+        self.distributed = DistributedContext.from_environment()
+        self.log = log if self.distributed.is_main else (lambda _: None)
+        self.history: list[dict[str, Any]] = []
 
-@torch.no_grad()
-def evaluate(
-    model: torch.nn.Module,
-    sampler: BatchSampler,
-    split: str,
-    batch_size: int,
-    num_batches: int,
-    device: torch.device,
-) -> dict[str, float]:
-    """Loss (nats/token), perplexity, bits per character and token accuracy on ``split``."""
-    was_training = model.training
-    model.eval()
-    total_loss = torch.zeros((), device=device, dtype=torch.float64)
-    correct = torch.zeros((), device=device, dtype=torch.int64)
-    count = 0
-    for x, y in sampler.eval_batches(split, batch_size, num_batches):
-        inputs, targets = _to_device(x, y, device)
-        with _autocast(device):
-            loss, logits = batch_loss(model, inputs, targets)
-        total_loss += loss.double() * targets.numel()
-        correct += (logits.argmax(dim=-1) == targets).sum()
-        count += targets.numel()
-    model.train(was_training)
-    loss_value = total_loss.item() / count
-    stream: TokenStream = sampler.streams[split]
-    return {
-        "loss": loss_value,
-        "perplexity": perplexity(loss_value),
-        "bits_per_char": bits_per_character(loss_value, stream.tokens_per_char),
-        "accuracy": correct.item() / count,
-    }
+    def record(self, entry: dict[str, Any]) -> None:
+        self.history.append(entry)
+        if self.distributed.is_main:
+            runs.append_metrics(self.run_dir, entry)
 
+    def run(self) -> TrainingResult:
+        device = self.distributed.device(resolve_device(self.train.device))
+        self.distributed.start(device)
+        try:
+            return self._run(device)
+        finally:
+            self.distributed.stop()
 
-def _to_device(
-    x: np.ndarray, y: np.ndarray, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    inputs = torch.from_numpy(x)
-    targets = torch.from_numpy(y)
-    if device.type == "cuda":
-        return inputs.pin_memory().to(device, non_blocking=True), targets.pin_memory().to(
-            device, non_blocking=True
+    def _prepare_data(self) -> tuple[Any, dict[str, TokenStream]]:
+        dataset = build_dataset(self.registry, self.config.dataset)
+        if self.resume:
+            tokenizer = runs.load_tokenizer(self.registry, self.run_dir, self.config)
+        else:
+            tokenizer = build_tokenizer(self.registry, self.config.tokenizer)
+            tokenizer.train(dataset.texts("train"))
+        streams = load_splits(dataset, tokenizer)
+        check_long_enough(streams, self.train.block_size)
+        return tokenizer, streams
+
+    def _run(self, device: torch.device) -> TrainingResult:
+        train, dist = self.train, self.distributed
+        torch.manual_seed(train.seed + dist.rank)
+        tokenizer, streams = self._prepare_data()
+        sampler_class = ContiguousStreams if train.stateful else RandomWindows
+        sampler = sampler_class(streams["train"], train.block_size, train.batch_size,
+                                train.seed, dist.rank, dist.world_size)
+        model = build_model(self.registry, self.config.model, tokenizer.vocab_size).to(device)
+        model.train()
+        optimizer = make_optimizer(model, train, device)
+        carry: State | None = None
+        start_step = 0
+        if self.resume:
+            state = load_resume_state(self.run_dir, device)
+            model.load_state_dict(state.model)
+            optimizer.load_state_dict(state.optimizer)
+            sampler.load_state_dict(state.sampler)
+            torch.set_rng_state(state.torch_rng)
+            if state.cuda_rng and device.type == "cuda":
+                torch.cuda.set_rng_state_all(state.cuda_rng)
+            carry, start_step = state.carry, state.step
+            if dist.is_main:
+                runs.truncate_metrics(self.run_dir, start_step)
+            if start_step >= train.steps:
+                self.log(f"run already at step {start_step} of {train.steps}; raise --steps")
+        existed = self.run_dir.exists()
+        if dist.is_main and not self.resume:
+            runs.write_run_files(self.run_dir, self.config, tokenizer, tokenizer.vocab_size)
+
+        step_model: Any = model
+        if dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [device.index] if device.type == "cuda" else None
+            step_model = DistributedDataParallel(model, device_ids=ids)
+        if train.compile:
+            step_model = torch.compile(step_model)
+
+        parameters = count_parameters(model)
+        self.log(
+            f"{self.config.model.name}: {parameters / 1e6:.2f}M parameters, "
+            f"vocab {tokenizer.vocab_size}, {len(streams['train'].ids):,} train tokens, "
+            f"device {device}" + (f" x {dist.world_size} ranks" if dist.enabled else "")
+            + f"; run in {self.run_dir}"
         )
-    return inputs.to(device), targets.to(device)
+
+        def evaluate_now() -> dict[str, float]:
+            batches = evaluation_batches(streams["val"], train.block_size, train.batch_size,
+                                         train.eval_batches, dist.rank, dist.world_size)
+            return evaluate_batches(model, batches, streams["val"], device, dist)
+
+        def checkpoint(step: int) -> None:
+            if dist.is_main:
+                save_resume_state(self.run_dir, step=step, model=model, optimizer=optimizer,
+                                  sampler=sampler.state_dict(), carry=carry)
+                runs.save_checkpoint(self.run_dir, model, step)
+
+        from tqdm.auto import tqdm
+
+        show = self.progress and dist.is_main
+        bar = tqdm(total=train.steps, initial=start_step, disable=None if show else True,
+                   unit="step")
+        tokens_per_step = train.batch_size * train.block_size * dist.world_size
+        started = time.perf_counter()
+        window_start, window_steps = started, 0
+        running_loss = torch.zeros((), device=device)
+        final_eval: dict[str, float] = {}
+        step = checkpoint_step = start_step
+        try:
+            for step in range(start_step + 1, train.steps + 1):
+                elapsed = time.perf_counter() - started
+                if train.max_seconds > 0 and dist.any(elapsed >= train.max_seconds, device):
+                    step -= 1  # every rank stops together, after the same last step
+                    break
+                lr = learning_rate(
+                    step, lr=train.lr, min_lr=train.min_lr, warmup_steps=train.warmup_steps,
+                    total_steps=train.steps,
+                    progress=elapsed / train.max_seconds if train.max_seconds > 0 else None,
+                )
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                x, y, reset = sampler.next_batch()
+                inputs, targets = to_device((x, y), device)
+                with autocast(device):
+                    loss, _, new_state = batch_loss(
+                        step_model, inputs, targets, None if reset else carry
+                    )
+                loss.backward()
+                if train.stateful:
+                    carry = _detach(new_state)  # truncated BPTT: keep values, drop history
+                if train.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                running_loss += loss.detach()
+                window_steps += 1
+                bar.update(1)
+                if self.on_step is not None:
+                    self.on_step(step)
+
+                if step % train.log_interval == 0 or step == train.steps:
+                    now = time.perf_counter()
+                    mean_loss = running_loss.item() / window_steps
+                    if not math.isfinite(mean_loss):
+                        raise FloatingPointError(
+                            f"training loss became {mean_loss} at step {step}; lower --lr"
+                        )
+                    speed = window_steps * tokens_per_step / (now - window_start)
+                    self.record({"step": step, "split": "train", "loss": mean_loss, "lr": lr,
+                                 "tokens_per_s": speed, "elapsed_s": now - started})
+                    bar.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{speed:,.0f}")
+                    running_loss.zero_()
+                    window_start, window_steps = time.perf_counter(), 0
+
+                if step % train.eval_interval == 0 or step == train.steps:
+                    final_eval = evaluate_now()
+                    self.record({"step": step, "split": "val", **final_eval,
+                                 "elapsed_s": time.perf_counter() - started})
+                    checkpoint(step)
+                    checkpoint_step = step
+                    if dist.is_main:
+                        bar.write(
+                            f"step {step}: val loss {final_eval['loss']:.4f}, "
+                            f"bits/char {final_eval['bits_per_char']:.3f}, "
+                            f"accuracy {final_eval['accuracy']:.3f}"
+                        )
+                    window_start = time.perf_counter()
+            if checkpoint_step != step:  # stopped by the time budget between evaluations
+                final_eval = evaluate_now()
+                self.record({"step": step, "split": "val", **final_eval,
+                             "elapsed_s": time.perf_counter() - started})
+                checkpoint(step)
+                checkpoint_step = step
+            if not final_eval:  # resumed a run that had already finished
+                final_eval = evaluate_now()
+        except BaseException as error:
+            bar.close()
+            if checkpoint_step == 0 and dist.is_main and not self.resume:
+                runs.remove_run_files(self.run_dir, keep_directory=existed)
+            if isinstance(error, KeyboardInterrupt):
+                raise TrainingInterrupted(self.run_dir, step, checkpoint_step) from None
+            raise
+        bar.close()
+        train_speeds = [h["tokens_per_s"] for h in self.history if h["split"] == "train"]
+        return TrainingResult(
+            run_dir=self.run_dir,
+            steps=step,
+            parameters=parameters,
+            final_eval=final_eval,
+            tokens_per_second=float(np.median(train_speeds)) if train_speeds else 0.0,
+            seconds=time.perf_counter() - started,
+            model=model,
+            history=self.history,
+        )
 
 
 def train_run(
@@ -140,115 +300,15 @@ def train_run(
     run_config: RunConfig,
     run_dir: Path,
     *,
+    resume: bool = False,
     progress: bool = True,
-    log: Any = print,
+    log: Callable[[str], None] = print,
+    on_step: Callable[[int], None] | None = None,
 ) -> TrainingResult:
-    """Train a fresh model as ``run_config`` says, writing the run into ``run_dir``."""
-    from tqdm.auto import tqdm
+    """Train as ``run_config`` says into ``run_dir`` (a new run, or ``resume`` an existing one).
 
-    train = run_config.train
-    torch.manual_seed(train.seed)
-    device = resolve_device(train.device)
-
-    dataset = build_dataset(registry, run_config.dataset)
-    tokenizer = build_tokenizer(registry, run_config.tokenizer)
-    tokenizer.train(dataset.texts("train"))
-    streams = load_splits(dataset, tokenizer)
-    sampler = BatchSampler(streams, train.block_size, train.seed)
-    vocab_size = tokenizer.vocab_size
-
-    model = build_model(registry, run_config.model, vocab_size).to(device)
-    model.train()
-    optimizer = make_optimizer(model, train, device)
-    parameters = count_parameters(model)
-    existed = run_dir.exists()
-    runs.write_run_files(run_dir, run_config, tokenizer, vocab_size)
-    log(
-        f"{run_config.model.name}: {parameters / 1e6:.2f}M parameters, vocab {vocab_size}, "
-        f"{len(streams['train'].ids):,} train tokens, device {device}; run in {run_dir}"
-    )
-
-    history: list[dict[str, Any]] = []
-
-    def record(entry: dict[str, Any]) -> None:
-        history.append(entry)
-        runs.append_metrics(run_dir, entry)
-
-    tokens_per_step = train.batch_size * train.block_size
-    started = time.perf_counter()
-    window_start, window_steps = started, 0
-    running_loss = torch.zeros((), device=device)
-    final_eval: dict[str, float] = {}
-    step = checkpoint_step = 0
-    bar = tqdm(total=train.steps, disable=None if progress else True, unit="step", leave=True)
-    try:
-        for step in range(1, train.steps + 1):
-            lr = learning_rate(
-                step,
-                lr=train.lr,
-                min_lr=train.min_lr,
-                warmup_steps=train.warmup_steps,
-                total_steps=train.steps,
-            )
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            inputs, targets = _to_device(*sampler.train_batch(train.batch_size), device)
-            with _autocast(device):
-                loss, _ = batch_loss(model, inputs, targets)
-            loss.backward()
-            if train.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            running_loss += loss.detach()
-            window_steps += 1
-            bar.update(1)
-
-            if step % train.log_interval == 0 or step == train.steps:
-                now = time.perf_counter()
-                mean_loss = running_loss.item() / window_steps
-                if not math.isfinite(mean_loss):
-                    raise FloatingPointError(
-                        f"training loss became {mean_loss} at step {step}; lower --lr"
-                    )
-                speed = window_steps * tokens_per_step / (now - window_start)
-                record({"step": step, "split": "train", "loss": mean_loss, "lr": lr,
-                        "tokens_per_s": speed, "elapsed_s": now - started})
-                bar.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{speed:,.0f}")
-                running_loss.zero_()
-                window_start, window_steps = time.perf_counter(), 0
-
-            if step % train.eval_interval == 0 or step == train.steps:
-                final_eval = evaluate(
-                    model, sampler, "val", train.batch_size, train.eval_batches, device
-                )
-                record({"step": step, "split": "val", **final_eval,
-                        "elapsed_s": time.perf_counter() - started})
-                runs.save_checkpoint(run_dir, model, step)
-                checkpoint_step = step
-                bar.write(
-                    f"step {step}: val loss {final_eval['loss']:.4f}, "
-                    f"bits/char {final_eval['bits_per_char']:.3f}, "
-                    f"accuracy {final_eval['accuracy']:.3f}"
-                )
-                window_start = time.perf_counter()
-    except BaseException as error:
-        bar.close()
-        if checkpoint_step == 0:  # nothing loadable was written yet
-            runs.remove_run_files(run_dir, keep_directory=existed)
-        if isinstance(error, KeyboardInterrupt):
-            raise TrainingInterrupted(run_dir, step, checkpoint_step) from None
-        raise
-    bar.close()
-    seconds = time.perf_counter() - started
-    train_speeds = [h["tokens_per_s"] for h in history if h["split"] == "train"]
-    return TrainingResult(
-        run_dir=run_dir,
-        steps=train.steps,
-        parameters=parameters,
-        final_eval=final_eval,
-        tokens_per_second=float(np.median(train_speeds)) if train_speeds else 0.0,
-        seconds=seconds,
-        model=model,
-        history=history,
-    )
+    ``on_step(step)`` is called after every optimizer step.
+    """
+    trainer = Trainer(registry, run_config, run_dir, resume=resume, progress=progress, log=log,
+                      on_step=on_step)
+    return trainer.run()

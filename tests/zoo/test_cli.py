@@ -34,7 +34,7 @@ def test_list_json_filters_by_kind_and_pattern(runner, registry):
     listing = json.loads(result.output)
     assert {c["kind"] for c in listing["components"]} == {"dataset"}
     assert {"shakespeare", "text"} <= {c["name"] for c in listing["components"]}
-    result = runner.invoke(cli, ["list", "--json", "gru*"], obj=registry)
+    result = runner.invoke(cli, ["list", "--json", "gru-t*"], obj=registry)
     [component] = json.loads(result.output)["components"]
     assert component["name"] == "gru-tied"
     assert component["distribution"] == "zoo-lm"

@@ -126,7 +126,8 @@ def test_killing_training_leaves_the_last_checkpoint_loadable(registry, small_co
     assert loaded.step >= 2 and loaded.step % 2 == 0
     # SIGKILL may leave a hidden temporary file, never a half-written real one
     visible = {p.name for p in out.iterdir() if not p.name.startswith(".")}
-    assert visible == {"config.json", "model.safetensors", "tokenizer", "metrics.jsonl"}
+    assert visible == {"config.json", "model.safetensors", "tokenizer", "metrics.jsonl",
+                       "resume.safetensors"}
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals")

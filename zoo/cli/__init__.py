@@ -12,6 +12,8 @@ import click
 
 from zoo import __version__
 from zoo.cli.common import ZooGroup, get_registry
+from zoo.cli.compare_command import compare_command
+from zoo.cli.eval_command import eval_command
 from zoo.cli.list_command import list_command
 from zoo.cli.sample_command import sample_command
 from zoo.cli.train_command import train_command
@@ -26,12 +28,16 @@ def cli() -> None:
     zoo list                  every architecture, tokenizer, dataset and exporter
     zoo train gru-tied        train a model (default: char tokenizer, shakespeare)
     zoo sample runs/NAME      sample text from a trained run
+    zoo eval runs/NAME        held-out loss, perplexity, bits/char, accuracy
+    zoo compare RUN RUN ...   one table and loss curves for several runs
     """
 
 
 cli.add_command(list_command)
 cli.add_command(train_command)
 cli.add_command(sample_command)
+cli.add_command(eval_command)
+cli.add_command(compare_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,12 @@ SHORTCUTS = {
     "lr": "train.lr",
     "device": "train.device",
     "seed": "train.seed",
+    "stateful": "train.stateful",
+    "compile": "train.compile",
+    "max_seconds": "train.max_seconds",
 }
+# What may change when a run is resumed; everything else is fixed by the run.
+RESUMABLE = {"steps", "device"}
 
 
 def config_layers(
@@ -52,6 +57,22 @@ def config_layers(
     return layers
 
 
+def resumed_config(registry: Any, run_dir: Path, architecture: str, overrides: list[str]) -> Any:
+    """The config of the run in ``run_dir`` with ``overrides`` applied, saved back to it."""
+    from zoo import runs
+    from zoo.config import build_run_config
+
+    raw = runs.read_config(run_dir)
+    if raw["model"]["name"] != architecture:
+        raise ZooError(
+            f"run {str(run_dir)!r} trains {raw['model']['name']!r}, not {architecture!r}; "
+            f"use zoo train {raw['model']['name']} --resume {run_dir}"
+        )
+    run_config = build_run_config(registry, raw, overrides)
+    runs.write_config(run_dir, run_config, int(raw["vocab_size"]))
+    return run_config
+
+
 @click.command("train")
 @click.argument("architecture")
 @click.option("--dataset", help="Dataset (default: shakespeare); see `zoo list --kind dataset`.")
@@ -68,6 +89,13 @@ def config_layers(
 @click.option("--lr", type=float, help="Peak learning rate (train.lr).")
 @click.option("--device", help="auto, cpu, cuda, cuda:N or mps (train.device).")
 @click.option("--seed", type=int, help="Random seed (train.seed).")
+@click.option("--stateful", is_flag=True, default=None,
+              help="Carry recurrent state across batches of contiguous text (train.stateful).")
+@click.option("--compile", is_flag=True, default=None, help="Use torch.compile (train.compile).")
+@click.option("--max-seconds", type=float,
+              help="Stop after this wall-clock time; the LR decay follows it (train.max_seconds).")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path),
+              help="Continue the run in this directory from its last checkpoint.")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Run directory to create (default: runs/ARCH-TIMESTAMP).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
@@ -82,31 +110,51 @@ def train_command(
     overrides: tuple[str, ...],
     out: Path | None,
     progress: bool,
+    resume_dir: Path | None,
     **shortcuts: Any,
 ) -> None:
     """Train ARCHITECTURE (e.g. gru-tied) and write a run directory.
 
-    Settings apply in order: defaults, --config, shortcuts, --set.
+    Settings apply in order: defaults, --config, shortcuts, --set. With
+    --resume RUN the run's own settings are used; only --steps and --device
+    may change.
     """
     from zoo.config import build_run_config
     from zoo.runs import plan_run_directory
 
     registry = registry_from(ctx)
-    shortcut_overrides = [
-        f"{SHORTCUTS[name]}={value}" for name, value in shortcuts.items() if value is not None
-    ]
-    layers = config_layers(architecture, dataset, tokenizer, data, config_file)
-    run_config = build_run_config(registry, layers, [*shortcut_overrides, *overrides])
-    run_dir = plan_run_directory(out, run_config.model.name)
+    given = {name: value for name, value in shortcuts.items() if value is not None}
+    shortcut_overrides = [f"{SHORTCUTS[name]}={value}" for name, value in given.items()]
+    if resume_dir is not None:
+        fixed = [name for name, value in [("--dataset", dataset), ("--tokenizer", tokenizer),
+                 ("--data", data), ("--config", config_file), ("--set", overrides),
+                 ("--out", out)] if value]
+        fixed += ["--" + name.replace("_", "-") for name in given if name not in RESUMABLE]
+        if fixed:
+            raise ZooError(
+                f"--resume continues a run with its own settings; drop {', '.join(fixed)} "
+                "(only --steps and --device may change)"
+            )
+        run_config = resumed_config(registry, resume_dir, architecture, shortcut_overrides)
+        run_dir = resume_dir
+    else:
+        layers = config_layers(architecture, dataset, tokenizer, data, config_file)
+        run_config = build_run_config(registry, layers, [*shortcut_overrides, *overrides])
+        run_dir = plan_run_directory(out, run_config.model.name)
 
     from zoo.training import TrainingInterrupted, train_run
 
     try:
         result = train_run(registry, run_config, run_dir, progress=progress,
+                           resume=resume_dir is not None,
                            log=lambda text: click.echo(text, err=True))
     except TrainingInterrupted as interrupted:
         click.echo(f"\n{interrupted}", err=True)
         ctx.exit(130)
+    from zoo.distributed import DistributedContext
+
+    if not DistributedContext.from_environment().is_main:
+        return
     evaluation = result.final_eval
     click.echo(
         f"done: {result.steps} steps in {result.seconds:.0f}s "

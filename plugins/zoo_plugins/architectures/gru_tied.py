@@ -16,6 +16,8 @@ from zoo_plugins.architectures.configs import GRUTiedConfig
 class GRUTied(nn.Module):
     """Stacked GRU language model with tied input and output embeddings."""
 
+    state_names = ("h",)
+
     def __init__(self, config: GRUTiedConfig, vocab_size: int) -> None:
         super().__init__()
         if min(config.embed, config.hidden, config.layers) <= 0:

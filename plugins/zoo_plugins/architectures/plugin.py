@@ -5,14 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 from zoo import hookimpl
-from zoo_plugins.architectures.configs import GRUTiedConfig
+from zoo_plugins.architectures.configs import (
+    BigramConfig,
+    GRUTiedConfig,
+    RecurrentConfig,
+    TransformerConfig,
+)
+
+_MODULE = "zoo_plugins.architectures"
 
 
 @hookimpl
 def zoo_register_architectures(register: Any) -> None:
     register(
+        "bigram",
+        summary="next-token logits straight from a V x V embedding table",
+        config=BigramConfig,
+        factory=f"{_MODULE}.bigram:Bigram",
+        train_defaults={"lr": 3e-2, "min_lr": 3e-3, "weight_decay": 0.0},
+    )
+    for cell, summary in [
+        ("rnn", "char-rnn: embedding -> stacked tanh RNN -> linear head"),
+        ("lstm", "char-rnn: embedding -> stacked LSTM -> linear head"),
+        ("gru", "char-rnn: embedding -> stacked GRU -> linear head"),
+    ]:
+        register(
+            cell,
+            summary=summary,
+            config=RecurrentConfig,
+            factory=f"{_MODULE}.recurrent:{cell}",
+        )
+    register(
         "gru-tied",
         summary="stacked GRU with tied embedding/output weights (projection if sizes differ)",
         config=GRUTiedConfig,
-        factory="zoo_plugins.architectures.gru_tied:GRUTied",
+        factory=f"{_MODULE}.gru_tied:GRUTied",
+    )
+    register(
+        "transformer",
+        summary="mini GPT: pre-norm causal attention blocks, RoPE, sliding-window KV-cache step",
+        config=TransformerConfig,
+        factory=f"{_MODULE}.transformer:Transformer",
+        train_defaults={"lr": 1e-3, "min_lr": 1e-4, "weight_decay": 0.1},
     )

@@ -1,0 +1,198 @@
+"""``transformer``: a mini GPT with a key/value cache for stepping.
+
+Token embeddings, pre-norm blocks of causal multi-head self-attention and an
+MLP, a final layer norm and an output layer tied to the token embedding.
+
+Positions are given by rotary embeddings (RoPE) rather than a learned table,
+and attention is a *sliding window* of ``block_size`` tokens: each token sees
+itself and the ``block_size - 1`` tokens before it. Training windows are no
+longer than ``block_size``, so there the mask is the usual causal one. What
+this buys is generation past ``block_size`` that is exact rather than
+approximate: the cache keeps the last ``block_size`` keys and values, a new
+token attends to them, and since RoPE scores depend only on the distance
+between tokens, nothing is re-encoded. One full forward over a long sequence
+and stepping through it one token at a time give the same logits.
+
+State, for ``forward`` with T new tokens:
+    keys      (layers, B, heads, block_size, head_dim)  the last block_size keys, oldest first
+    values    (layers, B, heads, block_size, head_dim)
+    position  (B,) int64: how many tokens have been consumed so far
+Cache slots before the first token are zeros and masked out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from zoo_plugins.architectures.configs import TransformerConfig
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Apply rotary position embedding to ``x`` (B, heads, T, head_dim), halves convention."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention over the cached keys/values and the new tokens."""
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.heads = config.heads
+        self.head_dim = config.embed // config.heads
+        self.qkv = nn.Linear(config.embed, 3 * config.embed, bias=config.bias)
+        self.proj = nn.Linear(config.embed, config.embed, bias=config.bias)
+        self.dropout = config.dropout
+        self.resid_dropout = nn.Dropout(config.dropout)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        mask: torch.Tensor | None,
+        past: tuple[torch.Tensor, torch.Tensor] | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        B, T, E = x.shape
+        q, k, v = self.qkv(x).split(E, dim=2)  # each (B, T, E)
+        q = q.view(B, T, self.heads, self.head_dim).transpose(1, 2)  # (B, heads, T, D)
+        k = k.view(B, T, self.heads, self.head_dim).transpose(1, 2)
+        v = v.view(B, T, self.heads, self.head_dim).transpose(1, 2)
+        q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+        if past is not None:
+            k = torch.cat((past[0], k), dim=2)  # (B, heads, S + T, D)
+            v = torch.cat((past[1], v), dim=2)
+        out = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask,
+            dropout_p=self.dropout if self.training else 0.0,
+            is_causal=mask is None,
+        )  # (B, heads, T, D)
+        out = out.transpose(1, 2).reshape(B, T, E)
+        return self.resid_dropout(self.proj(out)), k, v
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(config.embed, bias=config.bias)
+        self.attn = SelfAttention(config)
+        self.ln2 = nn.LayerNorm(config.embed, bias=config.bias)
+        self.mlp = nn.Sequential(
+            nn.Linear(config.embed, 4 * config.embed, bias=config.bias),
+            nn.GELU(),
+            nn.Linear(4 * config.embed, config.embed, bias=config.bias),
+            nn.Dropout(config.dropout),
+        )
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        mask: torch.Tensor | None,
+        past: tuple[torch.Tensor, torch.Tensor] | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        attended, k, v = self.attn(self.ln1(x), cos, sin, mask, past)
+        x = x + attended
+        return x + self.mlp(self.ln2(x)), k, v
+
+
+class Transformer(nn.Module):
+    """Mini GPT with rotary positions, a sliding attention window and a KV-cache step."""
+
+    state_names = ("keys", "values", "position")
+
+    def __init__(self, config: TransformerConfig, vocab_size: int) -> None:
+        super().__init__()
+        if config.embed % config.heads or (config.embed // config.heads) % 2:
+            raise ValueError("transformer: embed must divide into heads of even width")
+        if min(config.layers, config.block_size) <= 0:
+            raise ValueError("transformer needs positive layers and block_size")
+        self.config = config
+        self.vocab_size = vocab_size
+        self.head_dim = config.embed // config.heads
+        self.embedding = nn.Embedding(vocab_size, config.embed)
+        self.dropout = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
+        self.ln_f = nn.LayerNorm(config.embed, bias=config.bias)
+        inverse_frequencies = 1.0 / (
+            10000 ** (torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim)
+        )
+        self.register_buffer("inverse_frequencies", inverse_frequencies, persistent=False)
+        self.apply(self._init_weights)
+        for name, parameter in self.named_parameters():
+            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
+                # GPT-2: scale residual projections by depth
+                nn.init.normal_(parameter, std=0.02 / math.sqrt(2 * config.layers))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+
+    def init_state(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+        """An empty cache: zero keys/values (all masked) and position 0."""
+        c = self.config
+        weight = self.embedding.weight
+        keys = weight.new_zeros(c.layers, batch_size, c.heads, c.block_size, self.head_dim)
+        position = torch.zeros(batch_size, dtype=torch.long, device=weight.device)
+        return keys, keys.clone(), position
+
+    def forward(
+        self, idx: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        B, T = idx.shape
+        window = self.config.block_size
+        device = idx.device
+        start = (
+            torch.zeros(B, dtype=torch.long, device=device) if state is None else state[2]
+        )  # (B,)
+        positions = start[:, None] + torch.arange(T, device=device)  # (B, T) absolute
+        angles = positions[:, None, :, None].float() * self.inverse_frequencies  # (B, 1, T, D/2)
+        cos, sin = angles.cos(), angles.sin()
+
+        if state is None:
+            # Keys are the new tokens only; plain causal masking when T fits the window.
+            key_positions = positions
+            pasts: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(self.blocks)
+        else:
+            slots = torch.arange(window, device=device) - window  # (S,) offsets before start
+            key_positions = torch.cat((start[:, None] + slots, positions), dim=1)  # (B, S + T)
+            pasts = [(state[0][i], state[1][i]) for i in range(len(self.blocks))]
+        mask = None
+        if state is not None or T > window:
+            query = positions[:, :, None]  # (B, T, 1)
+            key = key_positions[:, None, :]  # (B, 1, K)
+            mask = ((key >= 0) & (key <= query) & (key > query - window))[:, None]  # (B,1,T,K)
+
+        x = self.dropout(self.embedding(idx))  # (B, T, E)
+        new_keys, new_values = [], []
+        for block, past in zip(self.blocks, pasts, strict=True):
+            x, k, v = block(x, cos, sin, mask, past)  # k, v: (B, heads, K, D)
+            new_keys.append(self._last_window(k))
+            new_values.append(self._last_window(v))
+        logits = F.linear(self.ln_f(x), self.embedding.weight)  # (B, T, V)
+        new_state = (torch.stack(new_keys), torch.stack(new_values), start + T)
+        return logits, new_state
+
+    def _last_window(self, keys: torch.Tensor) -> torch.Tensor:
+        """The last ``block_size`` entries along the sequence axis, zero-padded at the front."""
+        window = self.config.block_size
+        length = keys.shape[2]
+        if length >= window:
+            return keys[:, :, length - window :]
+        return F.pad(keys, (0, 0, window - length, 0))

@@ -1,0 +1,44 @@
+"""``zoo eval RUN``: held-out loss, perplexity, bits per character and accuracy of a run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from zoo.cli.common import registry_from
+
+
+@click.command("eval")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="auto, cpu, cuda or mps.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def eval_command(
+    ctx: click.Context, run: Path, split: str, batch_size: int, device: str, as_json: bool
+) -> None:
+    """Evaluate RUN on every token of a split, in windows of its training block size."""
+    from zoo.devices import resolve_device
+    from zoo.evaluation import evaluate_run
+    from zoo.runs import load_run
+    from zoo.training import count_parameters
+
+    registry = registry_from(ctx)
+    loaded = load_run(registry, run, device=str(resolve_device(device)))
+    result = evaluate_run(registry, loaded, split, batch_size)
+    result.update(run=str(run), architecture=loaded.config.model.name, step=loaded.step,
+                  parameters=count_parameters(loaded.model))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(
+        f"{run} ({result['architecture']}, step {result['step']}, {split}, "
+        f"{result['tokens']:,} tokens)\n"
+        f"  loss          {result['loss']:.4f} nats/token\n"
+        f"  perplexity    {result['perplexity']:.3f}\n"
+        f"  bits/char     {result['bits_per_char']:.4f}\n"
+        f"  accuracy      {result['accuracy']:.4f}"
+    )
