@@ -140,3 +140,30 @@ def test_ctrl_c_reports_the_kept_checkpoint(registry, small_corpus, tmp_path, ti
     assert process.returncode == 130
     assert "interrupted at step" in stderr and "Traceback" not in stderr
     assert load_run(registry, out).step >= 2
+
+
+def test_time_budget_stops_training_and_checkpoints(runner, registry, small_corpus, tmp_path,
+                                                    tiny_run):
+    out = tmp_path / "budget"
+    result = runner.invoke(cli, ["train", "gru-tied", "--data", str(small_corpus), "--out",
+                                 str(out), *tiny_run, "--steps", "100000", "--max-seconds", "1.5"],
+                           obj=registry)
+    assert result.exit_code == 0, result.output
+    evaluations = [m for m in read_metrics(out) if m["split"] == "val"]
+    last = evaluations[-1]["step"]
+    assert 0 < last < 100000
+    assert load_run(registry, out).step == last
+
+
+def test_every_architecture_trains_and_samples_through_the_cli(runner, registry, small_corpus,
+                                                                tmp_path):
+    for name in registry.names("architecture"):
+        out = tmp_path / name
+        result = runner.invoke(cli, [
+            "train", name, "--data", str(small_corpus), "--out", str(out), "--steps", "2",
+            "--batch-size", "2", "--block-size", "16", "--device", "cpu", "--no-progress",
+            "--set", "train.eval_batches=1"], obj=registry)
+        assert result.exit_code == 0, (name, result.output)
+        sample = runner.invoke(cli, ["sample", str(out), "--max-new-tokens", "5", "--seed", "1"],
+                               obj=registry)
+        assert sample.exit_code == 0 and len(sample.output) >= 5, (name, sample.output)

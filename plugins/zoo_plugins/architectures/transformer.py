@@ -5,8 +5,10 @@ MLP, a final layer norm and an output layer tied to the token embedding.
 
 Positions are given by rotary embeddings (RoPE) rather than a learned table,
 and attention is a *sliding window* of ``block_size`` tokens: each token sees
-itself and the ``block_size - 1`` tokens before it. Training windows are no
-longer than ``block_size``, so there the mask is the usual causal one. What
+itself and the ``block_size - 1`` tokens before it (stacked layers reach further
+back, ``layers * (block_size - 1)`` tokens in all, as in Mistral's sliding-window
+attention). Training windows are no longer than ``block_size``, so there the
+mask is the usual causal one. What
 this buys is generation past ``block_size`` that is exact rather than
 approximate: the cache keeps the last ``block_size`` keys and values, a new
 token attends to them, and since RoPE scores depend only on the distance
@@ -111,6 +113,7 @@ class Transformer(nn.Module):
     """Mini GPT with rotary positions, a sliding attention window and a KV-cache step."""
 
     state_names = ("keys", "values", "position")
+    inverse_frequencies: torch.Tensor  # (head_dim / 2,) RoPE frequencies, a buffer
 
     def __init__(self, config: TransformerConfig, vocab_size: int) -> None:
         super().__init__()
@@ -162,7 +165,7 @@ class Transformer(nn.Module):
             torch.zeros(B, dtype=torch.long, device=device) if state is None else state[2]
         )  # (B,)
         positions = start[:, None] + torch.arange(T, device=device)  # (B, T) absolute
-        angles = positions[:, None, :, None].float() * self.inverse_frequencies  # (B, 1, T, D/2)
+        angles = positions[:, None, :, None].float() * self.inverse_frequencies  # (B,1,T,D/2)
         cos, sin = angles.cos(), angles.sin()
 
         if state is None:
@@ -174,7 +177,7 @@ class Transformer(nn.Module):
             key_positions = torch.cat((start[:, None] + slots, positions), dim=1)  # (B, S + T)
             pasts = [(state[0][i], state[1][i]) for i in range(len(self.blocks))]
         mask = None
-        if state is not None or T > window:
+        if state is not None or window < T:
             query = positions[:, :, None]  # (B, T, 1)
             key = key_positions[:, None, :]  # (B, 1, K)
             mask = ((key >= 0) & (key <= query) & (key > query - window))[:, None]  # (B,1,T,K)

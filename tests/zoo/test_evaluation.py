@@ -1,0 +1,58 @@
+"""`zoo eval` and `zoo compare`: full held-out evaluation, the comparison table and plot."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import torch
+from torch.nn import functional as F
+
+from zoo.cli import cli
+from zoo.runs import load_run
+
+
+def test_eval_json_matches_a_direct_computation(runner, registry, trained_run, small_corpus):
+    result = runner.invoke(cli, ["eval", str(trained_run), "--json"], obj=registry)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    loaded = load_run(registry, trained_run)
+    text = small_corpus.read_text("utf-8")
+    val = torch.tensor(loaded.tokenizer.encode(text[int(len(text) * 0.9):]))
+    block = loaded.config.train.block_size
+    windows = (len(val) - 1) // block
+    inputs = val[: windows * block].view(windows, block)
+    targets = val[1 : windows * block + 1].view(windows, block)
+    with torch.no_grad():
+        logits, _ = loaded.model(inputs)
+    expected = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)).item()
+    assert report["tokens"] == windows * block
+    assert math.isclose(report["loss"], expected, rel_tol=1e-5)
+    assert math.isclose(report["bits_per_char"], expected / math.log(2), rel_tol=1e-5)
+    assert report["architecture"] == "gru-tied" and report["step"] == 8
+
+
+def test_eval_text_output(runner, registry, trained_run):
+    result = runner.invoke(cli, ["eval", str(trained_run)], obj=registry)
+    assert result.exit_code == 0
+    assert "bits/char" in result.output and "perplexity" in result.output
+
+
+def test_compare_table_and_plot(runner, registry, trained_run, tmp_path):
+    plot = tmp_path / "curves.png"
+    result = runner.invoke(cli, ["compare", str(trained_run), str(trained_run), "--plot",
+                                 str(plot), "--json"], obj=registry)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 2 and rows[0]["val_loss"] == rows[1]["val_loss"]
+    assert rows[0]["parameters"] > 0 and rows[0]["sample_tokens_per_s"] > 0
+    assert rows[0]["train_tokens_per_s"] > 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = runner.invoke(cli, ["compare", str(trained_run)], obj=registry).output
+    assert table.splitlines()[0].split()[:3] == ["run", "arch", "params"]
+
+
+def test_compare_missing_run_is_a_clear_error(runner, registry, trained_run, tmp_path):
+    result = runner.invoke(cli, ["compare", str(trained_run), str(tmp_path / "nope")],
+                           obj=registry)
+    assert result.exit_code == 2 and "does not exist" in result.stderr
