@@ -62,8 +62,12 @@ def build_check(session: nox.Session) -> None:
     session.log(f"{wheel.name}: top-level packages {sorted(names)}")
 
 
+BENCHMARKS = ["default_run", "training_speed", "quality"]
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Slow benchmarks: real training runs on Tiny Shakespeare; prints the numbers for README."""
+    """Slow benchmarks (about 75 minutes on 2 cores): pick some with -- default_run quality."""
     install_project(session)
-    session.run("python", "tests/benchmarks/bench_default_run.py", *session.posargs)
+    for name in session.posargs or BENCHMARKS:
+        session.run("python", f"tests/benchmarks/bench_{name}.py")

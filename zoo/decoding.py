@@ -51,9 +51,11 @@ def choose_next(
         np.put_along_axis(keep, order, keep_sorted, axis=-1)
         probs = np.where(keep, probs, 0.0)
         probs /= probs.sum(axis=-1, keepdims=True)
-    uniform = rng.random((probs.shape[0], 1))  # (B, 1)
-    chosen = (np.cumsum(probs, axis=-1) < uniform).sum(axis=-1)
-    return np.minimum(chosen, probs.shape[-1] - 1).astype(np.int64)
+    cumulative = np.cumsum(probs, axis=-1)  # (B, V)
+    # The first index whose running total exceeds the draw: always a token of nonzero
+    # probability, even for a draw of exactly 0 or a total that rounds below 1.
+    threshold = rng.random((probs.shape[0], 1)) * cumulative[:, -1:]  # (B, 1)
+    return (cumulative <= threshold).sum(axis=-1).astype(np.int64)
 
 
 class IncrementalDecoder:

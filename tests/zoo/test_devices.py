@@ -63,3 +63,54 @@ def test_single_process_outside_torchrun(monkeypatch):
     assert context.is_main and not context.enabled
     tensor = torch.ones(2)
     assert context.sum(tensor).tolist() == [1.0, 1.0]
+
+
+def _tiny_config(registry, corpus, *extra):
+    from zoo.config import build_run_config
+
+    return build_run_config(
+        registry, {"model": {"name": "gru-tied"}, "dataset": {"name": "text"}},
+        ["model.embed=16", "model.hidden=16", "train.steps=4", "train.batch_size=2",
+         "train.block_size=16", "train.eval_interval=4", "train.eval_batches=1",
+         "train.device=cpu", f"dataset.path={corpus}", *extra],
+    )
+
+
+def test_the_bf16_autocast_path_trains(registry, small_corpus, tmp_path, monkeypatch):
+    """The CUDA autocast branch, run on the CPU (which supports bf16 autocast too)."""
+    import zoo.evaluation
+    from zoo.training import train_run
+
+    monkeypatch.setattr(zoo.evaluation, "autocast_dtype", lambda device: torch.bfloat16)
+    seen = []
+    original = zoo.evaluation.batch_loss
+
+    def spy(model, inputs, targets, state=None):
+        loss, logits, new_state = original(model, inputs, targets, state)
+        seen.append(logits.dtype)
+        return loss, logits, new_state
+
+    monkeypatch.setattr("zoo.training.batch_loss", spy)
+    result = train_run(registry, _tiny_config(registry, small_corpus), tmp_path / "bf16",
+                       progress=False, log=lambda _: None)
+    assert seen and set(seen) == {torch.bfloat16}
+    assert torch.isfinite(torch.tensor(result.final_eval["loss"]))
+
+
+def test_compile_flag_trains_through_torch_compile(registry, small_corpus, tmp_path,
+                                                    monkeypatch):
+    from zoo.training import train_run
+
+    compiled = []
+    real_compile = torch.compile
+
+    def counting_compile(model, **kwargs):
+        compiled.append(type(model).__name__)
+        return real_compile(model, backend="eager", **kwargs)  # no C++ build on CI
+
+    monkeypatch.setattr(torch, "compile", counting_compile)
+    config = _tiny_config(registry, small_corpus, "train.compile=true")
+    result = train_run(registry, config, tmp_path / "compiled", progress=False,
+                       log=lambda _: None)
+    assert compiled == ["GRUTied"]
+    assert result.steps == 4

@@ -46,5 +46,6 @@ def zoo_register_architectures(register: Any) -> None:
         summary="mini GPT: pre-norm causal attention blocks, RoPE, sliding-window KV-cache step",
         config=TransformerConfig,
         factory=f"{_MODULE}.transformer:Transformer",
-        train_defaults={"lr": 1e-3, "min_lr": 1e-4, "weight_decay": 0.1},
+        train_defaults={"lr": 2e-3, "min_lr": 2e-4, "weight_decay": 0.1, "block_size": 128,
+                        "batch_size": 32},
     )

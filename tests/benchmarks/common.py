@@ -1,0 +1,34 @@
+"""Helpers shared by the benchmark scripts: where the data is, running zoo, saving numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_SHAKESPEARE = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
+RESULTS = REPO / "bench-results"
+
+
+def zoo(*args: str) -> float:
+    """Run a zoo command in a subprocess; return its wall time in seconds."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "zoo", *args], check=True)
+    return time.perf_counter() - started
+
+
+def zoo_json(*args: str) -> Any:
+    output = subprocess.run([sys.executable, "-m", "zoo", *args], check=True,
+                            capture_output=True, text=True).stdout
+    return json.loads(output)
+
+
+def save(name: str, results: Any) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
