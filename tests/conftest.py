@@ -14,6 +14,14 @@ from click.testing import CliRunner
 from zoo.registry import Registry, load_registry
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the token and dataset caches of the tests out of the user's cache directory."""
+    import os
+    import tempfile
+
+    os.environ["ZOO_CACHE"] = tempfile.mkdtemp(prefix="zoo-test-cache-")
 TINY_SHAKESPEARE = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
 
 

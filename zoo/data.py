@@ -16,25 +16,44 @@ Batch = tuple[np.ndarray, np.ndarray]  # inputs (B, T), targets (B, T), int64
 
 @dataclass
 class TokenStream:
-    """One split as a flat array of token ids, with the character count it covers."""
+    """One split as a flat array of token ids, with the text it covers counted.
 
-    ids: np.ndarray  # (N,) int64
+    ``ids`` may be a read-only memory map of the token cache, in the smallest
+    integer type that holds the vocabulary; batches are converted to int64.
+    """
+
+    ids: np.ndarray  # (N,)
     num_chars: int
+    num_bytes: int = 0  # UTF-8 bytes; 0 when unknown
 
     @property
     def tokens_per_char(self) -> float:
         return len(self.ids) / max(1, self.num_chars)
 
+    @property
+    def tokens_per_byte(self) -> float:
+        return len(self.ids) / max(1, self.num_bytes or self.num_chars)
+
+
+def token_dtype(vocab_size: int) -> type:
+    """The smallest unsigned type for ids below ``vocab_size`` (uint16 covers 65,536)."""
+    return np.uint16 if vocab_size <= 1 << 16 else np.uint32
+
 
 def encode_documents(tokenizer: Tokenizer, documents: Sequence[str]) -> TokenStream:
     """Encode and concatenate ``documents`` into one stream."""
-    ids = [np.asarray(tokenizer.encode(doc), dtype=np.int64) for doc in documents]
-    flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-    return TokenStream(flat, sum(len(doc) for doc in documents))
+    dtype = token_dtype(tokenizer.vocab_size)
+    ids: list[np.ndarray] = [np.asarray(tokenizer.encode(doc), dtype=dtype) for doc in documents]
+    flat = np.concatenate(ids) if ids else np.zeros(0, dtype=dtype)
+    return TokenStream(
+        flat,
+        num_chars=sum(len(doc) for doc in documents),
+        num_bytes=sum(len(doc.encode("utf-8")) for doc in documents),
+    )
 
 
 def load_splits(dataset: Dataset, tokenizer: Tokenizer) -> dict[str, TokenStream]:
-    """Every split of ``dataset`` encoded with ``tokenizer``."""
+    """Every split of ``dataset`` encoded with ``tokenizer`` (no cache; see zoo.token_cache)."""
     return {split: encode_documents(tokenizer, dataset.texts(split)) for split in SPLITS}
 
 
@@ -50,7 +69,7 @@ def check_long_enough(streams: dict[str, TokenStream], block_size: int) -> None:
 
 def _windows(ids: np.ndarray, starts: np.ndarray, block_size: int) -> Batch:
     offsets = starts[:, None] + np.arange(block_size + 1)  # (B, T+1)
-    windows = ids[offsets]
+    windows = ids[offsets].astype(np.int64)
     return windows[:, :-1], windows[:, 1:]
 
 

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 from zoo.data import Batch, TokenStream, consecutive_batches, encode_documents
 from zoo.devices import autocast_dtype
 from zoo.distributed import DistributedContext
-from zoo.metrics import bits_per_character, perplexity
+from zoo.metrics import bits_per_byte, bits_per_character, perplexity
 
 State = tuple[torch.Tensor, ...]
 
@@ -82,6 +82,7 @@ def evaluate_batches(
         "loss": loss_value,
         "perplexity": perplexity(loss_value),
         "bits_per_char": bits_per_character(loss_value, stream.tokens_per_char),
+        "bits_per_byte": bits_per_byte(loss_value, stream.tokens_per_byte),
         "accuracy": correct / count,
         "tokens": int(count),
     }

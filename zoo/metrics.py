@@ -18,3 +18,8 @@ def bits_per_character(loss_nats: float, tokens_per_char: float) -> float:
     token's extra characters.
     """
     return loss_nats / math.log(2) * tokens_per_char
+
+
+def bits_per_byte(loss_nats: float, tokens_per_byte: float) -> float:
+    """Bits per UTF-8 byte of text: like bits per character, for byte-oriented comparisons."""
+    return loss_nats / math.log(2) * tokens_per_byte

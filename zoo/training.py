@@ -28,7 +28,6 @@ from zoo.data import (
     TokenStream,
     check_long_enough,
     evaluation_batches,
-    load_splits,
 )
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
@@ -36,6 +35,7 @@ from zoo.evaluation import State, autocast, batch_loss, evaluate_batches, to_dev
 from zoo.registry import Registry
 from zoo.resume import load_resume_state, save_resume_state
 from zoo.schedule import learning_rate
+from zoo.token_cache import cached_splits
 
 
 class TrainingInterrupted(Exception):
@@ -135,7 +135,7 @@ class Trainer:
         else:
             tokenizer = build_tokenizer(self.registry, self.config.tokenizer)
             tokenizer.train(dataset.texts("train"))
-        streams = load_splits(dataset, tokenizer)
+        streams = cached_splits(dataset, tokenizer)
         check_long_enough(streams, self.train.block_size)
         return tokenizer, streams
 

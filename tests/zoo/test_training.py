@@ -167,3 +167,27 @@ def test_every_architecture_trains_and_samples_through_the_cli(runner, registry,
         sample = runner.invoke(cli, ["sample", str(out), "--max-new-tokens", "5", "--seed", "1"],
                                obj=registry)
         assert sample.exit_code == 0 and len(sample.output) >= 5, (name, sample.output)
+
+
+@pytest.mark.parametrize(("tokenizer", "extra"), [
+    ("char", []), ("byte", []), ("bpe", ["--set", "tokenizer.vocab_size=300"]),
+    ("sentencepiece", ["--set", "tokenizer.vocab_size=400"]),
+])
+def test_every_tokenizer_trains_samples_and_reports_bits_per_char(
+        runner, registry, tiny_shakespeare, tmp_path, tiny_run, tokenizer, extra):
+    out = tmp_path / tokenizer
+    result = runner.invoke(cli, [
+        "train", "gru-tied", "--tokenizer", tokenizer, "--dataset", "tinyshakespeare",
+        "--set", f"dataset.path={tiny_shakespeare}", "--out", str(out), *tiny_run, *extra,
+        "--steps", "2", "--set", "train.eval_interval=2"], obj=registry)
+    assert result.exit_code == 0, result.output
+    [evaluation] = [m for m in read_metrics(out) if m["split"] == "val"]
+    val_chars, val_bytes = 111_540, len(tiny_shakespeare.read_text()[1_003_854:].encode())
+    loaded = load_run(registry, out)
+    tokens = len(loaded.tokenizer.encode(tiny_shakespeare.read_text()[1_003_854:]))
+    bits_per_token = evaluation["loss"] / math.log(2)
+    assert evaluation["bits_per_char"] == pytest.approx(bits_per_token * tokens / val_chars)
+    assert evaluation["bits_per_byte"] == pytest.approx(bits_per_token * tokens / val_bytes)
+    sample = runner.invoke(cli, ["sample", str(out), "--prompt", "ROMEO:", "--max-new-tokens",
+                                 "8", "--seed", "0"], obj=registry)
+    assert sample.exit_code == 0 and sample.output.startswith("ROMEO:")

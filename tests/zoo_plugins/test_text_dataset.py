@@ -86,3 +86,20 @@ def test_read_utf8_reads_multibyte_text(tmp_path):
 def test_no_path_is_a_zoo_error_mentioning_data_option():
     with pytest.raises(ZooError, match="--data"):
         TextDataset(TextConfig())
+
+
+def test_folders_and_globs_expand_in_sorted_order(tmp_path):
+    (tmp_path / "books" / "b").mkdir(parents=True)
+    (tmp_path / "books" / "a.txt").write_text("A" * 10)
+    (tmp_path / "books" / "b" / "c.txt").write_text("C" * 10)
+    (tmp_path / "books" / ".hidden").write_text("H" * 10)
+    (tmp_path / "notes.md").write_text("N" * 10)
+    dataset = TextDataset(TextConfig(path=[str(tmp_path / "books"), str(tmp_path / "*.md")],
+                                     val_fraction=0.5))
+    text = dataset.texts("train")[0] + dataset.texts("val")[0]
+    assert text == "A" * 10 + "\n" + "C" * 10 + "\n" + "N" * 10
+
+
+def test_a_glob_matching_nothing_names_the_pattern(tmp_path):
+    with pytest.raises(ZooError, match=r"no files match '.*\*\.nope'"):
+        TextDataset(TextConfig(path=[str(tmp_path / "*.nope")])).texts("train")

@@ -7,6 +7,8 @@ from typing import Any
 from zoo import hookimpl
 from zoo_plugins.datasets.shakespeare import ShakespeareConfig
 from zoo_plugins.datasets.text import TextConfig
+from zoo_plugins.datasets.tinyshakespeare import TinyShakespeareConfig
+from zoo_plugins.datasets.wikitext import WikiText2Config
 
 
 @hookimpl
@@ -19,7 +21,19 @@ def zoo_register_datasets(register: Any) -> None:
     )
     register(
         "text",
-        summary="local UTF-8 text files (dataset.path), first 90% train, last 10% validation",
+        summary="local UTF-8 files, folders or globs (dataset.path); first 90% train, last 10% val",
         config=TextConfig,
         factory="zoo_plugins.datasets.text:TextDataset",
+    )
+    register(
+        "tinyshakespeare",
+        summary="char-rnn's 1,115,394-char file: dataset.path, the cache, or a checked download",
+        config=TinyShakespeareConfig,
+        factory="zoo_plugins.datasets.tinyshakespeare:TinyShakespeareDataset",
+    )
+    register(
+        "wikitext-2",
+        summary="WikiText-2 raw, its own train/valid/test splits (HF datasets or local files)",
+        config=WikiText2Config,
+        factory="zoo_plugins.datasets.wikitext:WikiText2Dataset",
     )

@@ -1,4 +1,10 @@
-"""The ``text`` dataset: any local UTF-8 files, joined and split by characters."""
+"""The ``text`` dataset: any local UTF-8 files, joined and split by characters.
+
+``dataset.path`` lists files, folders (every file inside, recursively, in
+sorted order, hidden ones skipped) and globs (``corpus/*.txt``,
+``books/**/*.md``). The files are joined with a newline between them; the
+first 90% of the characters train and the last 10% validate.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from zoo_plugins.datasets.splits import split_text
 class TextConfig:
     """Options of the ``text`` dataset."""
 
-    path: list[str] = field(default_factory=list)  # UTF-8 files, joined in the given order
+    path: list[str] = field(default_factory=list)  # files, folders or globs, in this order
     val_fraction: float = 0.1  # share of characters, taken from the end, held out for validation
 
 
@@ -34,6 +40,31 @@ def read_utf8(path: Path) -> str:
         ) from None
 
 
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def expand_paths(patterns: list[str]) -> list[Path]:
+    """The files named by each entry (a file, a folder or a glob), in order."""
+    files: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern).expanduser()
+        if any(ch in pattern for ch in "*?["):
+            anchor = Path(path.anchor) if path.is_absolute() else Path()
+            relative = str(path.relative_to(anchor)) if path.is_absolute() else pattern
+            matches = sorted(p for p in anchor.glob(relative) if p.is_file())
+        elif path.is_dir():
+            matches = sorted(
+                p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))
+            )
+        else:
+            matches = [path]
+        if not matches:
+            raise ZooError(f"no files match {pattern!r}; check dataset.path")
+        files.extend(matches)
+    return files
+
+
 class TextDataset:
     """The concatenation of local files: first 90% of characters train, the rest validate."""
 
@@ -45,6 +76,6 @@ class TextDataset:
 
     def texts(self, split: str) -> list[str]:
         if self._splits is None:
-            text = "\n".join(read_utf8(Path(p)) for p in self.config.path)
+            text = "\n".join(read_utf8(p) for p in expand_paths(self.config.path))
             self._splits = split_text(text, self.config.val_fraction)
         return [self._splits[split]]

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from zoo import hookimpl
+from zoo_plugins.tokenizers.bpe import BPEConfig
+from zoo_plugins.tokenizers.byte import ByteConfig
 from zoo_plugins.tokenizers.char import CharConfig
+from zoo_plugins.tokenizers.sentencepiece import SentencePieceConfig
+
+_MODULE = "zoo_plugins.tokenizers"
 
 
 @hookimpl
@@ -14,5 +19,23 @@ def zoo_register_tokenizers(register: Any) -> None:
         "char",
         summary="one token per character seen in training; unseen characters become <unk>",
         config=CharConfig,
-        factory="zoo_plugins.tokenizers.char:CharTokenizer",
+        factory=f"{_MODULE}.char:CharTokenizer",
+    )
+    register(
+        "byte",
+        summary="the 256 byte values of UTF-8; nothing is ever unknown",
+        config=ByteConfig,
+        factory=f"{_MODULE}.byte:ByteTokenizer",
+    )
+    register(
+        "bpe",
+        summary="byte-level BPE trained on the training split (Hugging Face tokenizers)",
+        config=BPEConfig,
+        factory=f"{_MODULE}.bpe:BPETokenizer",
+    )
+    register(
+        "sentencepiece",
+        summary="SentencePiece unigram or bpe with byte fallback, trained in-process",
+        config=SentencePieceConfig,
+        factory=f"{_MODULE}.sentencepiece:SentencePieceTokenizer",
     )
