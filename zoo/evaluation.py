@@ -95,8 +95,14 @@ def evaluate_run(
     """Evaluate a loaded run on every token of ``split``, in windows of its training block size."""
     from zoo.build import build_dataset
 
+    from zoo.errors import ZooError
+
     dataset = build_dataset(registry, loaded.config.dataset)
-    stream = encode_documents(loaded.tokenizer, dataset.texts(split))
+    try:
+        documents = dataset.texts(split)
+    except KeyError:
+        raise ZooError(f"dataset {loaded.config.dataset.name!r} has no {split!r} split") from None
+    stream = encode_documents(loaded.tokenizer, documents)
     block_size = loaded.config.train.block_size
     device = next(loaded.model.parameters()).device
     batches = consecutive_batches(stream, block_size, batch_size)

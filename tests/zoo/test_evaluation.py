@@ -56,3 +56,9 @@ def test_compare_missing_run_is_a_clear_error(runner, registry, trained_run, tmp
     result = runner.invoke(cli, ["compare", str(trained_run), str(tmp_path / "nope")],
                            obj=registry)
     assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_eval_of_a_split_the_dataset_lacks(runner, registry, trained_run):
+    result = runner.invoke(cli, ["eval", str(trained_run), "--split", "test"], obj=registry)
+    assert result.exit_code == 2
+    assert "dataset 'text' has no 'test' split" in result.stderr

@@ -12,7 +12,8 @@ from zoo.cli.common import registry_from
 
 @click.command("eval")
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)
+@click.option("--split", type=click.Choice(["val", "train", "test"]), default="val",
+              show_default=True, help="test: only datasets that have one (wikitext-2).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="auto, cpu, cuda or mps.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -40,5 +41,6 @@ def eval_command(
         f"  loss          {result['loss']:.4f} nats/token\n"
         f"  perplexity    {result['perplexity']:.3f}\n"
         f"  bits/char     {result['bits_per_char']:.4f}\n"
+        f"  bits/byte     {result['bits_per_byte']:.4f}\n"
         f"  accuracy      {result['accuracy']:.4f}"
     )
