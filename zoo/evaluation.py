@@ -94,7 +94,6 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate a loaded run on every token of ``split``, in windows of its training block size."""
     from zoo.build import build_dataset
-
     from zoo.errors import ZooError
 
     dataset = build_dataset(registry, loaded.config.dataset)

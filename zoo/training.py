@@ -151,6 +151,7 @@ class Trainer:
         optimizer = make_optimizer(model, train, device)
         carry: State | None = None
         start_step = 0
+        elapsed_before = 0.0
         if self.resume:
             state = load_resume_state(self.run_dir, device)
             model.load_state_dict(state.model)
@@ -162,6 +163,9 @@ class Trainer:
             carry, start_step = state.carry, state.step
             if dist.is_main:
                 runs.truncate_metrics(self.run_dir, start_step)
+            # wall time keeps counting from where the interrupted run stopped
+            earlier = [m["elapsed_s"] for m in runs.read_metrics(self.run_dir)]
+            elapsed_before = max(earlier, default=0.0)
             if start_step >= train.steps:
                 self.log(f"run already at step {start_step} of {train.steps}; raise --steps")
         existed = self.run_dir.exists()
@@ -248,7 +252,8 @@ class Trainer:
                         )
                     speed = window_steps * tokens_per_step / (now - window_start)
                     self.record({"step": step, "split": "train", "loss": mean_loss, "lr": lr,
-                                 "tokens_per_s": speed, "elapsed_s": now - started})
+                                 "tokens_per_s": speed,
+                                 "elapsed_s": elapsed_before + now - started})
                     bar.set_postfix(loss=f"{mean_loss:.3f}", tok_s=f"{speed:,.0f}")
                     running_loss.zero_()
                     window_start, window_steps = time.perf_counter(), 0
@@ -256,7 +261,7 @@ class Trainer:
                 if step % train.eval_interval == 0 or step == train.steps:
                     final_eval = evaluate_now()
                     self.record({"step": step, "split": "val", **final_eval,
-                                 "elapsed_s": time.perf_counter() - started})
+                                 "elapsed_s": elapsed_before + time.perf_counter() - started})
                     checkpoint(step)
                     checkpoint_step = step
                     if dist.is_main:
@@ -269,7 +274,7 @@ class Trainer:
             if checkpoint_step != step:  # stopped by the time budget between evaluations
                 final_eval = evaluate_now()
                 self.record({"step": step, "split": "val", **final_eval,
-                             "elapsed_s": time.perf_counter() - started})
+                             "elapsed_s": elapsed_before + time.perf_counter() - started})
                 checkpoint(step)
                 checkpoint_step = step
             if not final_eval:  # resumed a run that had already finished

@@ -49,6 +49,8 @@ def test_interrupted_and_resumed_run_logs_the_same_losses(registry, small_corpus
         return [(m["step"], m["split"], m["loss"]) for m in read_metrics(tmp_path / run)]
 
     assert losses("resumed") == losses("straight")
+    elapsed = [m["elapsed_s"] for m in read_metrics(tmp_path / "resumed")]
+    assert elapsed == sorted(elapsed)  # wall time continues across the interruption
     assert len(losses("straight")) == 6 + 3  # train records every 2 steps, val every 4
 
 

@@ -48,16 +48,18 @@ def plot_curves(run_dirs: list[Path], path: Path) -> None:
     from zoo.runs import read_metrics
 
     figure, (by_step, by_time) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    for run_dir in run_dirs:
+    for index, run_dir in enumerate(run_dirs):
         metrics = read_metrics(run_dir)
+        color = f"C{index % 10}"
         for split, style in (("train", {"alpha": 0.3, "linewidth": 1}), ("val", {"marker": "o"})):
             points = [m for m in metrics if m["split"] == split]
-            label = f"{run_dir.name} {split}"
-            line = by_step.plot([m["step"] for m in points], [m["loss"] for m in points],
-                                label=label, **style)[0]
+            label = run_dir.name if split == "val" else None
+            by_step.plot([m["step"] for m in points], [m["loss"] for m in points],
+                         color=color, label=label, **style)
             by_time.plot([m["elapsed_s"] for m in points], [m["loss"] for m in points],
-                         color=line.get_color(), **style)
-    by_step.set(xlabel="step", ylabel="loss (nats/token)", title="loss by step")
+                         color=color, **style)
+    by_step.set(xlabel="step", ylabel="loss (nats/token); faint: training",
+                title="loss by step")
     by_time.set(xlabel="seconds", title="loss by wall time")
     by_step.legend(fontsize="small")
     for axes in (by_step, by_time):
