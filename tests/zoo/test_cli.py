@@ -95,7 +95,7 @@ def test_bad_set_key(runner, registry, small_corpus, tmp_path):
 def test_unknown_tokenizer(runner, registry):
     line = _one_line_error(runner.invoke(cli, ["train", "gru-tied", "--tokenizer", "wordz"],
                                          obj=registry))
-    assert "no tokenizer 'wordz'; available: char" in line
+    assert f"no tokenizer 'wordz'; available: {', '.join(registry.names('tokenizer'))}" in line
 
 
 def test_missing_run_directory(runner, registry, tmp_path):
