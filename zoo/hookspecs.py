@@ -59,7 +59,11 @@ def zoo_register_datasets(register: Any) -> None:
 def zoo_register_exporters(register: Any) -> None:
     """Register exporters that turn a trained run into a deployable artifact.
 
-    ``factory(config)`` returns an object with ``export(run_dir, out_dir)``.
+    ``factory(config)`` returns an object with ``export(loaded_run, out_dir, log)``
+    (``loaded_run`` is a :class:`zoo.runs.LoadedRun`) that writes ``out_dir`` with a
+    ``manifest.json`` naming the exporter, and, if it can sample from what it
+    wrote, ``generate(registry, export_dir, *, prompt, max_new_tokens, settings,
+    num_samples, seed, on_text) -> list[str]``, used by ``zoo sample --onnx``.
     """
 
 

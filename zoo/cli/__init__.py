@@ -14,6 +14,7 @@ from zoo import __version__
 from zoo.cli.common import ZooGroup, get_registry
 from zoo.cli.compare_command import compare_command
 from zoo.cli.eval_command import eval_command
+from zoo.cli.export_command import export_command
 from zoo.cli.list_command import list_command
 from zoo.cli.sample_command import sample_command
 from zoo.cli.train_command import train_command
@@ -30,6 +31,8 @@ def cli() -> None:
     zoo sample runs/NAME      sample text from a trained run
     zoo eval runs/NAME        held-out loss, perplexity, bits/char, accuracy
     zoo compare RUN RUN ...   one table and loss curves for several runs
+    zoo export RUN --onnx     the one-token step as ONNX, for onnxruntime
+    zoo sample --onnx DIR     sample from an export without torch
     """
 
 
@@ -38,6 +41,7 @@ cli.add_command(train_command)
 cli.add_command(sample_command)
 cli.add_command(eval_command)
 cli.add_command(compare_command)
+cli.add_command(export_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,42 @@
+"""The export directory's layout and ``manifest.json``, readable without torch.
+
+    exports/NAME/
+      model.onnx      the one-token step graph
+      tokenizer/      what the run's tokenizer saved
+      manifest.json   tensors, state wiring, vocabulary, sampling defaults, checksums
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import ZooError
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+MODEL_FILE = "model.onnx"
+TOKENIZER_DIR = "tokenizer"
+
+
+def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
+    """The manifest of an export directory, checked against its model file."""
+    export_dir = Path(export_dir)
+    path = export_dir / MANIFEST_FILE
+    if not export_dir.is_dir():
+        raise ZooError(f"export directory {str(export_dir)!r} does not exist; "
+                       "make one with `zoo export RUN --onnx`")
+    if not path.exists():
+        raise ZooError(f"{str(export_dir)!r} is not a zoo export: it has no {MANIFEST_FILE}")
+    manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    if manifest.get("format_version", 0) > FORMAT_VERSION:
+        raise ZooError(f"{str(export_dir)!r} has export format {manifest['format_version']}, "
+                       f"newer than this zoo reads ({FORMAT_VERSION}); upgrade zoo-lm")
+    if verify:
+        model = export_dir / manifest["model_file"]
+        digest = hashlib.sha256(model.read_bytes()).hexdigest() if model.exists() else "missing"
+        if digest != manifest["model_sha256"]:
+            raise ZooError(f"{model} does not match the sha256 in {MANIFEST_FILE}; re-export it")
+    return manifest

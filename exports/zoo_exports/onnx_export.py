@@ -1,0 +1,234 @@
+"""Export a trained run's one-token step to ONNX, check it, and write the export directory.
+
+Choices, each tested:
+- The TorchScript exporter (``dynamo=False``): with torch 2.13 the dynamo
+  exporter fixed the batch at 1 when the example batch was 1, and its GRU step
+  ran slower in onnxruntime. The example batch is 2 and every state tensor is
+  a distinct random tensor (an LSTM traced with one tensor passed as both h
+  and c exports a wrong graph).
+- PyTorch's GRU exports as ONNX GRU with ``linear_before_reset=1``, the
+  semantics PyTorch uses; the parity rollout would catch anything else.
+- Constant folding is off, so a tied output layer reads the embedding matrix
+  through a Transpose instead of a folded copy, and identical initializers
+  are merged: tied weights are stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zoo import __version__, atomic
+from zoo.errors import ZooError
+from zoo_exports.manifest import FORMAT_VERSION, MANIFEST_FILE, MODEL_FILE, TOKENIZER_DIR
+from zoo_exports.step import OneStep, StateTensor, describe_state, example_state
+
+DTYPES = {torch.float32: "float32", torch.int64: "int64", torch.float16: "float16"}
+
+
+def merge_identical_initializers(model: Any) -> int:
+    """Point every use of a duplicated initializer at one copy; return how many were dropped."""
+    from onnx import numpy_helper
+
+    graph = model.graph
+    first_by_content: dict[tuple[str, tuple[int, ...], bytes], str] = {}
+    renamed: dict[str, str] = {}
+    for initializer in list(graph.initializer):
+        array = numpy_helper.to_array(initializer)
+        key = (array.dtype.str, array.shape, array.tobytes())
+        if key in first_by_content:
+            renamed[initializer.name] = first_by_content[key]
+            graph.initializer.remove(initializer)
+        else:
+            first_by_content[key] = initializer.name
+    for node in graph.node:
+        for index, name in enumerate(node.input):
+            if name in renamed:
+                node.input[index] = renamed[name]
+    return len(renamed)
+
+
+def _session(path: Path) -> Any:
+    import onnxruntime
+
+    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _initial_feed(states: list[StateTensor], batch_size: int, model: Any) -> dict[str, np.ndarray]:
+    return {s.name: t.numpy() for s, t in zip(states, model.init_state(batch_size), strict=True)}
+
+
+@torch.no_grad()
+def rollout_difference(model: Any, session: Any, states: list[StateTensor], vocab_size: int,
+                       batch_size: int, steps: int, seed: int = 0) -> float:
+    """Max |logits difference| between PyTorch and onnxruntime over ``steps`` fed tokens."""
+    step = OneStep(model).eval()
+    generator = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(0, vocab_size, (batch_size, steps), generator=generator)
+    torch_state = model.init_state(batch_size)
+    feed = _initial_feed(states, batch_size, model)
+    worst = 0.0
+    for t in range(steps):
+        ids = tokens[:, t : t + 1]
+        expected, *torch_state = step(ids, *torch_state)
+        feed["input_ids"] = ids.numpy()
+        logits, *new_state = session.run(None, feed)
+        feed = {s.name: value for s, value in zip(states, new_state, strict=True)}
+        worst = max(worst, float(np.abs(logits - expected.numpy()).max()))
+    return worst
+
+
+def _tensor_entry(name: str, dtype: str, shape: list[Any]) -> dict[str, Any]:
+    return {"name": name, "dtype": dtype, "shape": shape}
+
+
+def _symbolic(shape: tuple[int, ...], batch_axis: int | None) -> list[Any]:
+    return ["batch" if axis == batch_axis else size for axis, size in enumerate(shape)]
+
+
+def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha256: str,
+                   parity: dict[str, Any], quantized: str | None) -> dict[str, Any]:
+    """Everything an onnxruntime client in any language needs to drive the step."""
+    import dataclasses
+
+    vocab = loaded.vocab_size
+    tokenizer = loaded.tokenizer
+    return {
+        "format_version": FORMAT_VERSION,
+        "exporter": "onnx",
+        "zoo_version": __version__,
+        "architecture": loaded.config.model.name,
+        "model_config": dataclasses.asdict(loaded.config.model.config),
+        "trained_steps": loaded.step,
+        "model_file": MODEL_FILE,
+        "model_sha256": model_sha256,
+        "opset": opset,
+        "quantized": quantized,
+        "vocab_size": vocab,
+        "special_tokens": dict(getattr(tokenizer, "special_tokens", {}) or {}),
+        "tokenizer": {
+            "name": loaded.config.tokenizer.name,
+            "config": dataclasses.asdict(loaded.config.tokenizer.config),
+            "directory": TOKENIZER_DIR,
+        },
+        "inputs": [_tensor_entry("input_ids", "int64", ["batch", 1])] + [
+            _tensor_entry(s.name, DTYPES[s.dtype], _symbolic(s.shape, s.batch_axis))
+            for s in states
+        ],
+        "outputs": [_tensor_entry("logits", "float32", ["batch", vocab])] + [
+            _tensor_entry(f"{s.name}_out", DTYPES[s.dtype], _symbolic(s.shape, s.batch_axis))
+            for s in states
+        ],
+        "state": [
+            {"input": s.name, "output": f"{s.name}_out", "batch_axis": s.batch_axis,
+             "initial": "zeros" if s.zeros else f"initial_state/{s.name}.npy"}
+            for s in states
+        ],
+        "sampling": {
+            "start_text": "\n",
+            "temperature": 0.8,
+            "top_k": None,
+            "top_p": None,
+            "max_new_tokens": 500,
+            "how": "feed the prompt's tokens one at a time from the initial state; then feed "
+                   "each chosen token with the state outputs as the next state inputs",
+        },
+        "parity": parity,
+    }
+
+
+def export_onnx(
+    loaded: Any,
+    out_dir: Path,
+    *,
+    opset: int = 17,
+    quantize: str | None = None,
+    parity_steps: int = 256,
+    tolerance: float = 1e-4,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Write ``out_dir`` (model.onnx, tokenizer/, manifest.json) or leave nothing at all."""
+    import onnx
+
+    model = loaded.model.cpu().eval()
+    states = describe_state(model)
+    vocab = loaded.vocab_size
+    example_ids = torch.randint(0, vocab, (2, 1))
+    input_names = ["input_ids", *[s.name for s in states]]
+    output_names = ["logits", *[f"{s.name}_out" for s in states]]
+    dynamic_axes: dict[str, dict[int, str]] = {"input_ids": {0: "batch"}, "logits": {0: "batch"}}
+    for s in states:
+        if s.batch_axis is not None:
+            dynamic_axes[s.name] = {s.batch_axis: "batch"}
+            dynamic_axes[f"{s.name}_out"] = {s.batch_axis: "batch"}
+
+    with atomic.atomic_directory(Path(out_dir)) as temp:
+        path = temp / MODEL_FILE
+        try:
+            with warnings.catch_warnings():
+                # the TorchScript exporter's notes on RNN batch sizes and its own deprecation;
+                # what matters is checked below, by the parity rollout
+                warnings.simplefilter("ignore")
+                torch.onnx.export(
+                    OneStep(model).eval(), (example_ids, *example_state(model, 2)), str(path),
+                    dynamo=False, opset_version=opset, input_names=input_names,
+                    output_names=output_names, dynamic_axes=dynamic_axes,
+                    do_constant_folding=False,
+                )
+        except Exception as error:
+            raise ZooError(
+                f"torch could not export {loaded.config.model.name!r} to ONNX opset {opset}: "
+                f"{type(error).__name__}: {str(error).splitlines()[0]}"
+            ) from None
+        proto = onnx.load(str(path))
+        merged = merge_identical_initializers(proto)
+        onnx.checker.check_model(proto, full_check=True)
+        onnx.save_model(proto, str(path), save_as_external_data=proto.ByteSize() > 1_800_000_000)
+        float_bytes = path.stat().st_size
+
+        session = _session(path)
+        parity: dict[str, Any] = {"steps": parity_steps, "tolerance": tolerance}
+        for batch in (1, 3):
+            difference = rollout_difference(model, session, states, vocab, batch, parity_steps)
+            parity[f"max_abs_diff_batch{batch}"] = difference
+            log(f"parity, {parity_steps} steps at batch {batch}: max |logits difference| "
+                f"{difference:.2e}")
+            if not difference <= tolerance:
+                raise ZooError(
+                    f"the ONNX step differs from PyTorch by {difference:.2e} at batch {batch} "
+                    f"(tolerance {tolerance:.0e}); nothing was written"
+                )
+
+        if quantize == "int8":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantized_path = temp / "model.int8.onnx"
+            quantize_dynamic(str(path), str(quantized_path), weight_type=QuantType.QInt8)
+            quantized_path.replace(path)
+            session = _session(path)
+            for batch in (1, 3):
+                parity[f"int8_max_abs_diff_batch{batch}"] = rollout_difference(
+                    model, session, states, vocab, batch, parity_steps)
+            log(f"int8: {float_bytes / 1e6:.2f} MB -> {path.stat().st_size / 1e6:.2f} MB; "
+                f"max |logits difference| {parity['int8_max_abs_diff_batch1']:.3f} (not checked)")
+        parity["float_model_bytes"] = float_bytes
+        parity["merged_initializers"] = merged
+
+        for s in states:
+            if not s.zeros:
+                (temp / "initial_state").mkdir(exist_ok=True)
+                initial = model.init_state(1)[[x.name for x in states].index(s.name)]
+                np.save(temp / "initial_state" / f"{s.name}.npy", initial.numpy())
+        (temp / TOKENIZER_DIR).mkdir()
+        loaded.tokenizer.save(temp / TOKENIZER_DIR)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        manifest = build_manifest(loaded, states, opset, digest, parity, quantize)
+        (temp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

@@ -1,0 +1,45 @@
+"""The ``onnx`` exporter component: what ``zoo export --onnx`` and ``zoo sample --onnx`` call.
+
+Importing this module imports neither torch nor onnxruntime; ``export``
+imports torch, ``generate`` only onnxruntime and numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass
+class OnnxExportConfig:
+    """Options of the ONNX exporter (``--set export.KEY=VALUE``)."""
+
+    opset: int = 17  # ONNX opset of the exported graph
+    quantize: Literal["none", "int8"] = "none"  # int8: onnxruntime dynamic weight quantization
+    parity_steps: int = 256  # tokens fed to PyTorch and onnxruntime side by side at each check
+    tolerance: float = 1e-4  # largest allowed |logits difference| of the float export
+
+
+class OnnxExporter:
+    """Exports the one-token step of any architecture; samples from such an export."""
+
+    def __init__(self, config: OnnxExportConfig | None = None) -> None:
+        self.config = config or OnnxExportConfig()
+
+    def export(self, loaded: Any, out_dir: Path, log: Callable[[str], None] = print
+               ) -> dict[str, Any]:
+        from zoo_exports.onnx_export import export_onnx
+
+        config = self.config
+        return export_onnx(
+            loaded, Path(out_dir), opset=config.opset,
+            quantize=None if config.quantize == "none" else config.quantize,
+            parity_steps=config.parity_steps, tolerance=config.tolerance, log=log,
+        )
+
+    def generate(self, registry: Any, export_dir: Path, **options: Any) -> list[str]:
+        from zoo_exports.onnx_sampler import generate
+
+        return generate(registry, Path(export_dir), **options)

@@ -1,0 +1,111 @@
+"""Sampling from an export directory with onnxruntime and numpy alone: no torch.
+
+The loop is the one the manifest describes: start from the initial state,
+feed the prompt one token at a time, then feed each chosen token back with
+the state outputs wired to the state inputs. Token choice is
+:func:`zoo.decoding.choose_next`, shared with the PyTorch sampler, so the
+same settings and seed choose alike on both paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.decoding import IncrementalDecoder, SamplingSettings, choose_next
+from zoo.errors import ZooError
+from zoo_exports.manifest import read_manifest
+
+NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
+
+
+class OnnxStep:
+    """One onnxruntime session of the step graph, with its state wiring."""
+
+    def __init__(self, export_dir: Path, threads: int | None = None) -> None:
+        import onnxruntime
+
+        self.directory = Path(export_dir)
+        self.manifest = read_manifest(self.directory)
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = onnxruntime.InferenceSession(
+            str(self.directory / self.manifest["model_file"]), options,
+            providers=["CPUExecutionProvider"],
+        )
+        self.inputs = {entry["name"]: entry for entry in self.manifest["inputs"]}
+        self.wiring = self.manifest["state"]
+        self.output_names = ["logits", *[w["output"] for w in self.wiring]]
+
+    def initial_state(self, batch_size: int) -> dict[str, np.ndarray]:
+        state = {}
+        for wire in self.wiring:
+            entry = self.inputs[wire["input"]]
+            shape = [batch_size if size == "batch" else size for size in entry["shape"]]
+            dtype = NUMPY_DTYPES[entry["dtype"]]
+            if wire["initial"] == "zeros":
+                state[wire["input"]] = np.zeros(shape, dtype=dtype)
+            else:  # a learned initial state, stored for batch 1
+                one = np.load(self.directory / wire["initial"]).astype(dtype)
+                state[wire["input"]] = np.repeat(one, batch_size, axis=wire["batch_axis"])
+        return state
+
+    def step(self, token_ids: np.ndarray, state: dict[str, np.ndarray]
+             ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Feed one token per row: ids (B,) -> logits (B, V) and the next state."""
+        feed = {"input_ids": np.asarray(token_ids, dtype=np.int64).reshape(-1, 1), **state}
+        logits, *outputs = self.session.run(self.output_names, feed)
+        return logits, {w["input"]: value for w, value in zip(self.wiring, outputs, strict=True)}
+
+
+def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, Any]) -> Any:
+    """The export's tokenizer, rebuilt through the registry from its saved files."""
+    from zoo.config import apply_values
+
+    spec = manifest["tokenizer"]
+    component = registry.get("tokenizer", spec["name"])
+    config = apply_values(component.default_config(), spec["config"], "tokenizer", spec["name"])
+    tokenizer = component.load_factory()(config)
+    tokenizer.load(Path(export_dir) / spec["directory"])
+    return tokenizer
+
+
+def generate(
+    registry: Any,
+    export_dir: Path,
+    *,
+    prompt: str = "",
+    max_new_tokens: int = 500,
+    settings: SamplingSettings | None = None,
+    num_samples: int = 1,
+    seed: int | None = None,
+    on_text: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Sample ``num_samples`` continuations of ``prompt`` as one batch with onnxruntime."""
+    settings = settings or SamplingSettings()
+    stepper = OnnxStep(export_dir)
+    tokenizer = load_export_tokenizer(registry, export_dir, stepper.manifest)
+    context = tokenizer.encode(prompt if prompt else stepper.manifest["sampling"]["start_text"])
+    if not context:
+        raise ZooError(f"the prompt {prompt!r} encodes to no tokens; give a longer --prompt")
+    rng = np.random.default_rng(seed)
+    state = stepper.initial_state(num_samples)
+    for token in context:
+        logits, state = stepper.step(np.full(num_samples, token), state)
+    generated: list[list[int]] = [[] for _ in range(num_samples)]
+    streamer = IncrementalDecoder(tokenizer.decode) if on_text and num_samples == 1 else None
+    for position in range(max_new_tokens):
+        next_ids = choose_next(logits, settings, rng)  # (B,)
+        for row, token in zip(generated, next_ids.tolist(), strict=True):
+            row.append(token)
+        if streamer is not None and on_text is not None:
+            on_text(streamer.push(next_ids.tolist()))
+        if position + 1 < max_new_tokens:
+            logits, state = stepper.step(next_ids, state)
+    if streamer is not None and on_text is not None:
+        on_text(streamer.flush())
+    return [tokenizer.decode(row) for row in generated]
