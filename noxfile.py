@@ -62,7 +62,7 @@ def build_check(session: nox.Session) -> None:
     session.log(f"{wheel.name}: top-level packages {sorted(names)}")
 
 
-BENCHMARKS = ["default_run", "tokenizers", "training_speed", "quality"]
+BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "quality"]
 
 
 @nox.session(default=False)

@@ -9,8 +9,9 @@ suite; a third-party architecture is checked by the very same call::
     def test_contract():
         check_architecture(TinyModel, TinyConfig())
 
-Each check raises ``AssertionError`` with a message saying which part of the
-contract failed.
+Tokenizers and datasets have theirs: :func:`check_tokenizer` and
+:func:`check_dataset`. Each check raises ``AssertionError`` with a message
+saying which part of the contract failed.
 """
 
 from __future__ import annotations
@@ -132,3 +133,66 @@ def check_architecture(factory: Callable[..., Any], config: Any, vocab_size: int
     check_initial_state(model, vocab_size)
     check_stepping(model, vocab_size)
     check_save_load(build, model, vocab_size)
+
+
+SAMPLE_TEXTS = [
+    "First Citizen:\nBefore we proceed any further, hear me speak.\n",
+    "All:\nSpeak, speak.\n\nFirst Citizen:\nYou are all resolved rather to die than to famish?\n",
+]
+
+
+def check_tokenizer(factory: Callable[..., Any], config: Any,
+                    texts: list[str] | None = None, vocab_size: int | None = None) -> None:
+    """Run the tokenizer contract on ``factory(config)`` trained on ``texts``.
+
+    Trained text round-trips through ``encode``/``decode``; ids lie in
+    ``[0, vocab_size)``; ``save`` then ``load`` into a fresh tokenizer encodes
+    and decodes identically; text with characters never seen in training is
+    handled (ids in range, or a ``ValueError`` that says why), never a crash.
+    """
+    texts = texts or SAMPLE_TEXTS
+    tokenizer = factory(config)
+    tokenizer.train(texts, vocab_size)
+    size = tokenizer.vocab_size
+    assert isinstance(size, int) and size > 0, f"vocab_size must be a positive int, got {size!r}"
+    for text in texts:
+        ids = tokenizer.encode(text)
+        assert all(isinstance(i, int) and 0 <= i < size for i in ids), (
+            f"encode gave ids outside [0, {size}) or not ints: {ids[:10]}..."
+        )
+        decoded = tokenizer.decode(ids)
+        assert decoded == text, (
+            f"training text does not round-trip: {text[:40]!r} -> {decoded[:40]!r}")
+    unseen = "Zebra quartz \u00e9\u4e2d\U0001f600 \x00"
+    try:
+        ids = tokenizer.encode(unseen)
+    except ValueError as error:
+        assert str(error), "an unrepresentable input must raise with a message"
+    else:
+        assert all(0 <= i < size for i in ids), "encoding unseen text gave ids out of range"
+        assert isinstance(tokenizer.decode(ids), str)
+    with tempfile.TemporaryDirectory() as scratch:
+        tokenizer.save(Path(scratch))
+        fresh = factory(config)
+        fresh.load(Path(scratch))
+    assert fresh.vocab_size == size, "a saved and reloaded tokenizer has another vocab_size"
+    for text in texts:
+        assert fresh.encode(text) == tokenizer.encode(text), (
+            "a saved and reloaded tokenizer encodes differently"
+        )
+
+
+def check_dataset(factory: Callable[..., Any], config: Any) -> None:
+    """Run the dataset contract on ``factory(config)``.
+
+    ``texts("train")`` and ``texts("val")`` return non-empty lists of
+    non-empty-in-total strings, the same on a second call.
+    """
+    dataset = factory(config)
+    for split in ("train", "val"):
+        documents = dataset.texts(split)
+        assert isinstance(documents, list) and all(isinstance(d, str) for d in documents), (
+            f"texts({split!r}) must return a list of str"
+        )
+        assert sum(len(d) for d in documents) > 0, f"texts({split!r}) is empty"
+        assert dataset.texts(split) == documents, f"texts({split!r}) changes between calls"

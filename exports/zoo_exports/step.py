@@ -7,6 +7,7 @@ Relies only on the architecture contract: ``forward(idx, state)`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,8 +36,11 @@ class StateTensor:
     zeros: bool  # whether the initial value is all zeros
 
 
-def describe_state(model: nn.Module) -> list[StateTensor]:
-    """Names, shapes, batch axes and initial values of the model's state tensors."""
+def describe_state(model: Any) -> list[StateTensor]:
+    """Names, shapes, batch axes and initial values of the model's state tensors.
+
+    ``model`` meets :class:`zoo.contracts.Architecture`.
+    """
     one, two = model.init_state(1), model.init_state(2)
     names = getattr(model, "state_names", None) or tuple(f"state{i}" for i in range(len(one)))
     if len(names) != len(one):
@@ -52,7 +56,7 @@ def describe_state(model: nn.Module) -> list[StateTensor]:
     return described
 
 
-def example_state(model: nn.Module, batch_size: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
+def example_state(model: Any, batch_size: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
     """A state to trace with: random values, every tensor distinct (the LSTM pitfall)."""
     generator = torch.Generator().manual_seed(seed)
     state = []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from zoo_plugins.tokenizers.char import CharTokenizer
 
 from zoo.token_cache import cached_splits
+from zoo_plugins.tokenizers.char import CharTokenizer
 
 
 class Corpus:

@@ -8,9 +8,9 @@ import sys
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from zoo_plugins.tokenizers.char import CharConfig, CharTokenizer
 
 from zoo.errors import ZooError
+from zoo_plugins.tokenizers.char import CharConfig, CharTokenizer
 
 TRAIN = ["First Citizen:\nBefore we proceed any further, hear me speak.\n", "Café — naïve 😀!\n"]
 ALPHABET = sorted(set("".join(TRAIN)))

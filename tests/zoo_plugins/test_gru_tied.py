@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from torch import nn
+
 from zoo_plugins.architectures.configs import GRUTiedConfig
 from zoo_plugins.architectures.gru_tied import GRUTied
 

@@ -8,11 +8,11 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from zoo.errors import ZooError
 from zoo_plugins.tokenizers.bpe import BPEConfig, BPETokenizer
 from zoo_plugins.tokenizers.byte import ByteTokenizer
 from zoo_plugins.tokenizers.sentencepiece import SentencePieceConfig, SentencePieceTokenizer
-
-from zoo.errors import ZooError
 
 ANY_TEXT = st.text(max_size=200)
 SETTINGS = settings(max_examples=150, deadline=None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from zoo_plugins.datasets.splits import split_text
-from zoo_plugins.datasets.text import TextConfig, TextDataset, read_utf8
 
 from zoo.errors import ZooError
+from zoo_plugins.datasets.splits import split_text
+from zoo_plugins.datasets.text import TextConfig, TextDataset, read_utf8
 
 TINY_SHAKESPEARE = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tinyshakespeare.txt"

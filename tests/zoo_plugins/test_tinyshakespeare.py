@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
+from zoo.errors import ZooError
 from zoo_plugins.datasets.tinyshakespeare import (
     FILENAME,
     TinyShakespeareConfig,
     TinyShakespeareDataset,
     locate,
 )
-
-from zoo.errors import ZooError
 
 
 @pytest.fixture

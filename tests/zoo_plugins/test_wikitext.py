@@ -6,9 +6,9 @@ import sys
 import types
 
 import pytest
-from zoo_plugins.datasets.wikitext import WikiText2Config, WikiText2Dataset
 
 from zoo.errors import ZooError
+from zoo_plugins.datasets.wikitext import WikiText2Config, WikiText2Dataset
 
 RAW = {
     "wiki.train.raw": " = Valkyria Chronicles III = \n\n Senjō no Valkyria 3 ...\n",

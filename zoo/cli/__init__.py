@@ -16,6 +16,7 @@ from zoo.cli.compare_command import compare_command
 from zoo.cli.eval_command import eval_command
 from zoo.cli.export_command import export_command
 from zoo.cli.list_command import list_command
+from zoo.cli.plugin_command import plugin_command
 from zoo.cli.sample_command import sample_command
 from zoo.cli.train_command import train_command
 
@@ -33,6 +34,7 @@ def cli() -> None:
     zoo compare RUN RUN ...   one table and loss curves for several runs
     zoo export RUN --onnx     the one-token step as ONNX, for onnxruntime
     zoo sample --onnx DIR     sample from an export without torch
+    zoo plugin new NAME       scaffold a plugin package of your own
     """
 
 
@@ -42,6 +44,7 @@ cli.add_command(sample_command)
 cli.add_command(eval_command)
 cli.add_command(compare_command)
 cli.add_command(export_command)
+cli.add_command(plugin_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,6 +72,7 @@ def sample_command(
     if onnx_dir is not None:  # onnxruntime and numpy only: torch is never imported
         sample = functools.partial(exported_generate(registry, onnx_dir), registry, onnx_dir)
     else:
+        assert run is not None  # exactly one of run and onnx_dir was checked above
         from zoo.devices import resolve_device
         from zoo.runs import load_run
         from zoo.sampling import generate

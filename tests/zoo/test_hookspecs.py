@@ -1,0 +1,94 @@
+"""The README's "Writing a plugin" guide matches the hookspecs, and its examples work."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from zoo import hookspecs
+from zoo.cli import cli
+from zoo.registry import installed_entry_points, load_registry
+from zoo.testing import check_architecture, check_dataset, check_tokenizer
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+HOOKS = {name: function for name, function in vars(hookspecs).items()
+         if name.startswith("zoo_") and callable(function)}
+
+
+def _guide() -> str:
+    text = README.read_text("utf-8")
+    return text[text.index("## Writing a plugin"):text.index("\n## ", text.index(
+        "## Writing a plugin") + 1)]
+
+
+def _hook_sections() -> dict[str, tuple[str, str]]:
+    """Hook name -> (the signature its heading gives, the section's first python block)."""
+    guide = _guide()
+    sections = {}
+    for match in re.finditer(r"^### `(zoo_\w+)\((.*?)\)`\n(.*?)(?=^### |\Z)", guide,
+                             re.MULTILINE | re.DOTALL):
+        code = re.search(r"```python\n(.*?)```", match.group(3), re.DOTALL)
+        sections[match.group(1)] = (match.group(2), code.group(1) if code else "")
+    return sections
+
+
+def test_every_hook_has_a_section_with_its_exact_signature():
+    sections = _hook_sections()
+    assert set(sections) == set(HOOKS), (
+        f"guide sections {sorted(sections)} differ from the hookspecs {sorted(HOOKS)}")
+    for name, function in HOOKS.items():
+        parameters = ", ".join(inspect.signature(function).parameters)
+        assert sections[name][0] == parameters, (
+            f"the guide gives {name}({sections[name][0]}), the hookspec {name}({parameters})")
+
+
+def test_the_guide_states_the_plugin_api_version():
+    import zoo
+
+    assert f"`zoo.PLUGIN_API_VERSION` is `{zoo.PLUGIN_API_VERSION}`" in _guide()
+
+
+def _registry_with(make_plugin, hook: str):
+    plugin = make_plugin(f"guide-{hook}", _hook_sections()[hook][1], distribution="guide-example")
+    return load_registry([*installed_entry_points(), plugin], disabled=set(), strict=True)
+
+
+def test_architecture_example_passes_the_contract(make_plugin):
+    component = _registry_with(make_plugin, "zoo_register_architectures").get(
+        "architecture", "tiny-bigram")
+    assert component.provider.distribution == "guide-example"
+    check_architecture(component.load_factory(), component.default_config())
+
+
+def test_tokenizer_example_passes_the_contract(make_plugin):
+    component = _registry_with(make_plugin, "zoo_register_tokenizers").get(
+        "tokenizer", "lower-chars")
+    check_tokenizer(component.load_factory(), component.default_config())
+
+
+def test_dataset_example_passes_the_contract(make_plugin):
+    component = _registry_with(make_plugin, "zoo_register_datasets").get("dataset", "counting")
+    check_dataset(component.load_factory(), component.default_config())
+
+
+def test_exporter_example_exports_a_run(make_plugin, trained_run, tmp_path):
+    registry = _registry_with(make_plugin, "zoo_register_exporters")
+    out = tmp_path / "weights"
+    result = CliRunner().invoke(cli, ["export", str(trained_run), "--exporter", "weights",
+                                      "--out", str(out)], obj=registry)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.safetensors"]
+
+
+@pytest.mark.parametrize("argv", [["hello", "you"]])
+def test_command_example_adds_a_command(make_plugin, argv):
+    registry = _registry_with(make_plugin, "zoo_register_commands")
+    group = click.Group("zoo")
+    registry.add_commands(group)
+    result = CliRunner().invoke(group, argv)
+    assert result.exit_code == 0 and result.output == "hello, you\n"

@@ -1,0 +1,67 @@
+"""Small trained runs of every registered architecture, and their ONNX exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from zoo.cli import cli
+from zoo.registry import Registry
+
+#: Options that make each built-in small enough to export in about a second.
+SMALL_MODELS = {
+    "rnn": ["--set", "model.embed=16", "--set", "model.hidden=24"],
+    "lstm": ["--set", "model.embed=16", "--set", "model.hidden=24"],
+    "gru": ["--set", "model.embed=16", "--set", "model.hidden=24"],
+    # hidden != embed: the tied output reads the embedding through a projection
+    "gru-tied": ["--set", "model.embed=16", "--set", "model.hidden=24"],
+    "transformer": ["--set", "model.embed=32", "--set", "model.layers=2",
+                    "--set", "model.heads=2", "--set", "model.block_size=16",
+                    "--block-size", "16"],
+}
+
+FEW_STEPS = ["--steps", "6", "--batch-size", "4", "--device", "cpu", "--no-progress",
+             "--set", "train.eval_interval=6", "--set", "train.eval_batches=1",
+             "--set", "train.warmup_steps=1"]
+
+
+def invoke(registry: Registry, *args: str) -> str:
+    """Run a zoo command in-process; fail the test with its output if it does not succeed."""
+    result = CliRunner().invoke(cli, list(args), obj=registry)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="session")
+def train_small(registry: Registry, small_corpus: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Train (once per session) a small run of an architecture; return its directory."""
+    runs: dict[str, Path] = {}
+
+    def train(name: str) -> Path:
+        if name not in runs:
+            out = tmp_path_factory.mktemp("onnx-runs") / name
+            block = [] if "--block-size" in SMALL_MODELS.get(name, []) else ["--block-size", "32"]
+            invoke(registry, "train", name, "--data", str(small_corpus), "--out", str(out),
+                   *FEW_STEPS, *block, *SMALL_MODELS.get(name, []))
+            runs[name] = out
+        return runs[name]
+
+    return train
+
+
+@pytest.fixture(scope="session")
+def export_small(registry: Registry, train_small, tmp_path_factory: pytest.TempPathFactory):
+    """Export (once per session) the small run of an architecture; return (run, export, log)."""
+    exports: dict[str, tuple[Path, Path, str]] = {}
+
+    def export(name: str) -> tuple[Path, Path, str]:
+        if name not in exports:
+            run = train_small(name)
+            out = tmp_path_factory.mktemp("onnx-exports") / name
+            log = invoke(registry, "export", str(run), "--onnx", "--out", str(out))
+            exports[name] = (run, out, log)
+        return exports[name]
+
+    return export
