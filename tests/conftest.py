@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import uuid
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from zoo.registry import Registry, load_registry
+
+sys.path.insert(0, str(Path(__file__).parent))
+from plugin_environment import PluginEnvironment  # noqa: E402  (a helper module beside this file)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -115,55 +119,6 @@ def trained_run(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory,
 #: The third-party plugin package under tests/ is installed and tested in its own
 #: virtual environment (tests/test_external_plugin.py), not collected here.
 collect_ignore = ["external_plugin"]
-
-
-class PluginEnvironment:
-    """A fresh virtual environment with zoo's wheel installed, for plugin packages.
-
-    zoo and each plugin are built into wheels and installed with pip, exactly as
-    a user installs them; the heavy third-party dependencies (torch, onnx, ...)
-    are reached through a ``.pth`` file naming this environment's site-packages,
-    so that nothing is downloaded.
-    """
-
-    def __init__(self, root: Path) -> None:
-        import site
-        import subprocess
-        import sys
-
-        self.root = root
-        self.wheels = root / "wheels"
-        subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
-        self.python = root / "venv" / "bin" / "python"
-        self.bin = root / "venv" / "bin"
-        self.install(REPO)
-        purelib = subprocess.run(
-            [str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True).stdout.strip()
-        outer = [p for p in site.getsitepackages() if Path(p).is_dir()]
-        (Path(purelib) / "zoo_test_dependencies.pth").write_text("\n".join(outer) + "\n")
-
-    def install(self, source: Path) -> None:
-        """Build ``source`` into a wheel (no network) and pip-install it into the venv."""
-        import subprocess
-        import sys
-
-        out = self.wheels / source.name
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                        "--no-build-isolation", "--wheel-dir", str(out), str(source)], check=True)
-        subprocess.run([str(self.python), "-m", "pip", "install", "--quiet", "--no-deps",
-                        "--no-index", *map(str, out.glob("*.whl"))], check=True)
-
-    def run(self, *args: str, cwd: Path | None = None) -> str:
-        """Run a command of the venv (``zoo``, ``python``, ...); fail with its output."""
-        import subprocess
-
-        program = args[0] if args[0].startswith("/") else str(self.bin / args[0])
-        result = subprocess.run([program, *args[1:]], capture_output=True, text=True, cwd=cwd,
-                                env={"PATH": f"{self.bin}:/usr/bin:/bin", "HOME": str(self.root),
-                                     "ZOO_CACHE": str(self.root / "cache")})
-        assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
 
 
 @pytest.fixture(scope="session")

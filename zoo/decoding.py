@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from zoo.errors import ZooError
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,14 @@ def choose_next(
     return (cumulative <= threshold).sum(axis=-1).astype(np.int64)
 
 
+def prompt_ids(tokenizer: Any, prompt: str, start_text: str = "\n") -> list[int]:
+    """The prompt's tokens; an empty prompt starts from ``start_text`` (nanoGPT: a newline)."""
+    ids = tokenizer.encode(prompt if prompt else start_text)
+    if not ids:
+        raise ZooError(f"the prompt {prompt!r} encodes to no tokens; give a longer --prompt")
+    return list(ids)
+
+
 class IncrementalDecoder:
     """Turns a growing list of token ids into newly completed text, for streaming.
 
@@ -89,3 +100,35 @@ class IncrementalDecoder:
             return ""
         self._emitted = len(self._ids)
         return text[len(before) :]
+
+
+def continue_sequences(
+    logits: np.ndarray,
+    step: Callable[[np.ndarray], np.ndarray],
+    *,
+    decode: Callable[[Sequence[int]], str],
+    max_new_tokens: int,
+    settings: SamplingSettings,
+    rng: np.random.Generator,
+    on_text: Callable[[str], None] | None = None,
+) -> list[str]:
+    """The sampling loop shared by the PyTorch and onnxruntime samplers.
+
+    ``logits`` (B, V) are the model's prediction after the prompt; ``step``
+    feeds one chosen token per row (B,) with the carried state and returns the
+    next logits (B, V). ``on_text`` streams text as it completes (one row only).
+    Returns each row's generated text.
+    """
+    generated: list[list[int]] = [[] for _ in range(logits.shape[0])]
+    streamer = IncrementalDecoder(decode) if on_text and len(generated) == 1 else None
+    for position in range(max_new_tokens):
+        next_ids = choose_next(logits, settings, rng)  # (B,)
+        for row, token in zip(generated, next_ids.tolist(), strict=True):
+            row.append(token)
+        if streamer is not None and on_text is not None:
+            on_text(streamer.push(next_ids.tolist()))
+        if position + 1 < max_new_tokens:  # the last choice needs no step after it
+            logits = step(next_ids)
+    if streamer is not None and on_text is not None:
+        on_text(streamer.flush())
+    return [decode(row) for row in generated]

@@ -2,8 +2,8 @@
 
 The prompt is run through the model once; after that each new token is fed
 alone with the carried state (``forward`` with T = 1), never re-running the
-context. Token choice is :func:`zoo.decoding.choose_next`, shared with the
-onnxruntime sampler.
+context. The loop that chooses tokens is :func:`zoo.decoding.continue_sequences`,
+shared with the onnxruntime sampler.
 """
 
 from __future__ import annotations
@@ -14,16 +14,7 @@ import numpy as np
 import torch
 
 from zoo.contracts import Tokenizer
-from zoo.decoding import IncrementalDecoder, SamplingSettings, choose_next
-from zoo.errors import ZooError
-
-
-def prompt_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
-    """The prompt's tokens; an empty prompt starts from a newline (as nanoGPT does)."""
-    ids = tokenizer.encode(prompt if prompt else "\n")
-    if not ids:
-        raise ZooError(f"the prompt {prompt!r} encodes to no tokens; give a longer --prompt")
-    return ids
+from zoo.decoding import SamplingSettings, continue_sequences, prompt_ids
 
 
 @torch.inference_mode()
@@ -49,17 +40,13 @@ def generate(
     context = prompt_ids(tokenizer, prompt)
     inputs = torch.tensor([context] * num_samples, dtype=torch.long, device=device)  # (B, T)
     logits, state = model(inputs)  # (B, T, V)
-    generated: list[list[int]] = [[] for _ in range(num_samples)]
-    streamer = IncrementalDecoder(tokenizer.decode) if on_text and num_samples == 1 else None
-    for position in range(max_new_tokens):
-        next_ids = choose_next(logits[:, -1].float().cpu().numpy(), settings, rng)  # (B,)
-        for row, token in zip(generated, next_ids.tolist(), strict=True):
-            row.append(token)
-        if streamer is not None and on_text is not None:
-            on_text(streamer.push(next_ids.tolist()))
-        if position + 1 < max_new_tokens:
-            step_input = torch.from_numpy(next_ids).to(device)[:, None]  # (B, 1)
-            logits, state = model(step_input, state)  # (B, 1, V)
-    if streamer is not None and on_text is not None:
-        on_text(streamer.flush())
-    return [tokenizer.decode(row) for row in generated]
+
+    def step(next_ids: np.ndarray) -> np.ndarray:
+        nonlocal state
+        step_input = torch.from_numpy(next_ids).to(device)[:, None]  # (B, 1)
+        step_logits, state = model(step_input, state)  # (B, 1, V)
+        return step_logits[:, -1].float().cpu().numpy()  # (B, V)
+
+    return continue_sequences(logits[:, -1].float().cpu().numpy(), step,
+                              decode=tokenizer.decode, max_new_tokens=max_new_tokens,
+                              settings=settings, rng=rng, on_text=on_text)

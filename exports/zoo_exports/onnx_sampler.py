@@ -2,9 +2,9 @@
 
 The loop is the one the manifest describes: start from the initial state,
 feed the prompt one token at a time, then feed each chosen token back with
-the state outputs wired to the state inputs. Token choice is
-:func:`zoo.decoding.choose_next`, shared with the PyTorch sampler, so the
-same settings and seed choose alike on both paths.
+the state outputs wired to the state inputs. The loop that chooses tokens is
+:func:`zoo.decoding.continue_sequences`, shared with the PyTorch sampler, so
+the same settings and seed choose alike on both paths.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.decoding import IncrementalDecoder, SamplingSettings, choose_next
-from zoo.errors import ZooError
+from zoo.decoding import SamplingSettings, continue_sequences, prompt_ids
 from zoo_exports.manifest import read_manifest
 
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
@@ -89,23 +88,17 @@ def generate(
     settings = settings or SamplingSettings()
     stepper = OnnxStep(export_dir)
     tokenizer = load_export_tokenizer(registry, export_dir, stepper.manifest)
-    context = tokenizer.encode(prompt if prompt else stepper.manifest["sampling"]["start_text"])
-    if not context:
-        raise ZooError(f"the prompt {prompt!r} encodes to no tokens; give a longer --prompt")
+    context = prompt_ids(tokenizer, prompt, stepper.manifest["sampling"]["start_text"])
     rng = np.random.default_rng(seed)
     state = stepper.initial_state(num_samples)
     for token in context:
         logits, state = stepper.step(np.full(num_samples, token), state)
-    generated: list[list[int]] = [[] for _ in range(num_samples)]
-    streamer = IncrementalDecoder(tokenizer.decode) if on_text and num_samples == 1 else None
-    for position in range(max_new_tokens):
-        next_ids = choose_next(logits, settings, rng)  # (B,)
-        for row, token in zip(generated, next_ids.tolist(), strict=True):
-            row.append(token)
-        if streamer is not None and on_text is not None:
-            on_text(streamer.push(next_ids.tolist()))
-        if position + 1 < max_new_tokens:
-            logits, state = stepper.step(next_ids, state)
-    if streamer is not None and on_text is not None:
-        on_text(streamer.flush())
-    return [tokenizer.decode(row) for row in generated]
+
+    def step(next_ids: np.ndarray) -> np.ndarray:
+        nonlocal state
+        step_logits, state = stepper.step(next_ids, state)
+        return step_logits  # (B, V)
+
+    return continue_sequences(logits, step, decode=tokenizer.decode,
+                              max_new_tokens=max_new_tokens, settings=settings, rng=rng,
+                              on_text=on_text)
