@@ -93,6 +93,8 @@ def planned_files(names: PluginNames) -> dict[str, str]:
         f"{names.package}/{module}.py": render(names.kind, "component.py.tmpl"),
         f"tests/test_{names.package}.py": render("common", "test.py.tmpl"),
     }
+    if names.kind == "architecture":  # torch-free, so that `zoo list` never imports torch
+        files[f"{names.package}/config.py"] = render("architecture", "config.py.tmpl")
     if names.kind == "dataset":
         files[f"{names.package}/sample.txt"] = _template("dataset", "sample.txt")
     return files

@@ -21,8 +21,9 @@ def test_new_plugin_writes_a_complete_package(tmp_path, kind):
     module = {"architecture": "model", "tokenizer": "tokenizer", "dataset": "dataset"}[kind]
     expected = ["README.md", "pyproject.toml", "tests/test_zoo_tiny_thing.py",
                 "zoo_tiny_thing/__init__.py", f"zoo_tiny_thing/{module}.py",
-                "zoo_tiny_thing/plugin.py"] + (["zoo_tiny_thing/sample.txt"]
-                                               if kind == "dataset" else [])
+                "zoo_tiny_thing/plugin.py"]
+    expected += {"architecture": ["zoo_tiny_thing/config.py"],
+                 "dataset": ["zoo_tiny_thing/sample.txt"]}.get(kind, [])
     assert files == sorted(expected)
     pyproject = (out / "pyproject.toml").read_text()
     assert '[project.entry-points.zoo]\ntiny-thing = "zoo_tiny_thing.plugin"' in pyproject
@@ -66,3 +67,7 @@ def test_generated_package_installs_and_its_test_passes_unchanged(plugin_environ
     listed = json.loads(plugin_environment.run("zoo", "list", name, "--json"))
     assert [(c["kind"], c["distribution"], c["version"]) for c in listed["components"]] == [
         (kind, f"zoo-{name}", "0.1.0")]
+    # registering it (what `zoo list` does) must stay torch-free, like the built-ins
+    probe = ("import sys; from zoo.registry import load_registry; "
+             "load_registry(strict=True); print('torch' in sys.modules)")
+    assert plugin_environment.run("python", "-c", probe).strip() == "False"
