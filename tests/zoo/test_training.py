@@ -155,8 +155,8 @@ def test_time_budget_stops_training_and_checkpoints(runner, registry, small_corp
     assert load_run(registry, out).step == last
 
 
-def test_every_architecture_trains_and_samples_through_the_cli(runner, registry, small_corpus,
-                                                                tmp_path):
+def test_every_architecture_trains_samples_resumes_and_evaluates_through_the_cli(
+        runner, registry, small_corpus, tmp_path):
     for name in registry.names("architecture"):
         out = tmp_path / name
         result = runner.invoke(cli, [
@@ -167,6 +167,13 @@ def test_every_architecture_trains_and_samples_through_the_cli(runner, registry,
         sample = runner.invoke(cli, ["sample", str(out), "--max-new-tokens", "5", "--seed", "1"],
                                obj=registry)
         assert sample.exit_code == 0 and len(sample.output) >= 5, (name, sample.output)
+        resumed = runner.invoke(cli, ["train", name, "--resume", str(out), "--steps", "3",
+                                      "--no-progress"], obj=registry)
+        assert resumed.exit_code == 0, (name, resumed.output)
+        evaluated = runner.invoke(cli, ["eval", str(out), "--json"], obj=registry)
+        assert evaluated.exit_code == 0, (name, evaluated.output)
+        report = json.loads(evaluated.output)
+        assert report["step"] == 3 and math.isfinite(report["loss"]), (name, report)
 
 
 @pytest.mark.parametrize(("tokenizer", "extra"), [
