@@ -1,7 +1,8 @@
 """``zoo plugin new``: write a pip-installable plugin package from ``zoo/templates``.
 
 A generated package has a pyproject with the entry point, a hook module
-registering a working component of the chosen kind, that component, a README
+registering a working component of the chosen kind, its config dataclass in
+a module of its own, the component, a README
 and a test that runs zoo's public contract checks on it. It installs with pip
 and its test passes unchanged (zoo's own suite checks both).
 """
@@ -90,11 +91,11 @@ def planned_files(names: PluginNames) -> dict[str, str]:
         "README.md": render("common", "README.md.tmpl"),
         f"{names.package}/__init__.py": render("common", "__init__.py.tmpl"),
         f"{names.package}/plugin.py": render(names.kind, "plugin.py.tmpl"),
+        # the config apart from the component, so that registering imports nothing heavy
+        f"{names.package}/config.py": render(names.kind, "config.py.tmpl"),
         f"{names.package}/{module}.py": render(names.kind, "component.py.tmpl"),
         f"tests/test_{names.package}.py": render("common", "test.py.tmpl"),
     }
-    if names.kind == "architecture":  # torch-free, so that `zoo list` never imports torch
-        files[f"{names.package}/config.py"] = render("architecture", "config.py.tmpl")
     if names.kind == "dataset":
         files[f"{names.package}/sample.txt"] = _template("dataset", "sample.txt")
     return files

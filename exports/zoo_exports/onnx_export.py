@@ -36,7 +36,7 @@ from zoo_exports.step import OneStep, StateTensor, describe_state, example_state
 
 DTYPES = {torch.float32: "float32", torch.int64: "int64", torch.float16: "float16"}
 #: Weight-bearing ops that onnxruntime's dynamic quantization leaves in float
-#: (its integer-op registry has MatMul, Gather, LSTM, Attention, but no GRU or RNN).
+#: (its integer-op registry has MatMul, Gather, LSTM, Attention, but no GRU, RNN or Gemm).
 FLOAT_ONLY_OPS = {"GRU", "RNN", "Gemm"}
 
 

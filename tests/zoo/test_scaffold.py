@@ -21,9 +21,8 @@ def test_new_plugin_writes_a_complete_package(tmp_path, kind):
     module = {"architecture": "model", "tokenizer": "tokenizer", "dataset": "dataset"}[kind]
     expected = ["README.md", "pyproject.toml", "tests/test_zoo_tiny_thing.py",
                 "zoo_tiny_thing/__init__.py", f"zoo_tiny_thing/{module}.py",
-                "zoo_tiny_thing/plugin.py"]
-    expected += {"architecture": ["zoo_tiny_thing/config.py"],
-                 "dataset": ["zoo_tiny_thing/sample.txt"]}.get(kind, [])
+                "zoo_tiny_thing/plugin.py", "zoo_tiny_thing/config.py"]
+    expected += ["zoo_tiny_thing/sample.txt"] if kind == "dataset" else []
     assert files == sorted(expected)
     pyproject = (out / "pyproject.toml").read_text()
     assert '[project.entry-points.zoo]\ntiny-thing = "zoo_tiny_thing.plugin"' in pyproject
