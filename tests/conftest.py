@@ -16,6 +16,11 @@ from zoo.registry import Registry, load_registry
 
 sys.path.insert(0, str(Path(__file__).parent))
 from plugin_environment import PluginEnvironment  # noqa: E402  (a helper module beside this file)
+from skip_policy import (  # noqa: E402,F401  (hooks: a skip for an unlisted reason fails the run)
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,7 +31,6 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     os.environ["ZOO_CACHE"] = tempfile.mkdtemp(prefix="zoo-test-cache-")
-TINY_SHAKESPEARE = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
 
 
 class FakeEntryPoint:
@@ -72,10 +76,13 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture(scope="session")
-def tiny_shakespeare() -> Path:
-    if not TINY_SHAKESPEARE.exists():
-        pytest.skip(f"{TINY_SHAKESPEARE} is not present")
-    return TINY_SHAKESPEARE
+def tiny_shakespeare(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The standard Tiny Shakespeare file, as the copy packaged with zoo writes it out."""
+    from zoo_plugins.datasets.tinyshakespeare import packaged_text
+
+    path = tmp_path_factory.mktemp("corpus") / "tinyshakespeare.txt"
+    path.write_text(packaged_text(), "utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,17 @@ dataclass, and a mistake is one line naming the bad key and the valid ones.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 
 from zoo.errors import ZooError
 from zoo.registry import Registry
@@ -25,7 +29,7 @@ from zoo.registry import Registry
 COMPONENT_SECTIONS = {"model": "architecture", "tokenizer": "tokenizer", "dataset": "dataset"}
 SECTIONS = (*COMPONENT_SECTIONS, "train")
 DEFAULT_TOKENIZER = "char"
-DEFAULT_DATASET = "shakespeare"
+DEFAULT_DATASET = "tinyshakespeare"
 
 
 @dataclass

@@ -33,7 +33,7 @@ def test_list_json_filters_by_kind_and_pattern(runner, registry):
     result = runner.invoke(cli, ["list", "--json", "--kind", "dataset"], obj=registry)
     listing = json.loads(result.output)
     assert {c["kind"] for c in listing["components"]} == {"dataset"}
-    assert {"shakespeare", "text"} <= {c["name"] for c in listing["components"]}
+    assert {"tinyshakespeare", "text"} <= {c["name"] for c in listing["components"]}
     result = runner.invoke(cli, ["list", "--json", "gru-t*"], obj=registry)
     [component] = json.loads(result.output)["components"]
     assert component["name"] == "gru-tied"

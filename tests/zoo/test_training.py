@@ -130,7 +130,7 @@ def test_killing_training_leaves_the_last_checkpoint_loadable(registry, small_co
                        "resume.safetensors"}
 
 
-@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+@pytest.mark.skipif(os.name == "nt", reason="needs POSIX signals")
 def test_ctrl_c_reports_the_kept_checkpoint(registry, small_corpus, tmp_path, tiny_run):
     out = tmp_path / "interrupted"
     process = _train_in_subprocess(small_corpus, out, tiny_run)

@@ -10,10 +10,6 @@ from zoo.errors import ZooError
 from zoo_plugins.datasets.splits import split_text
 from zoo_plugins.datasets.text import TextConfig, TextDataset, read_utf8
 
-TINY_SHAKESPEARE = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tinyshakespeare.txt"
-)
-
 
 def test_split_cuts_at_int_of_len_times_nine_tenths():
     text = "".join(chr(ord("a") + i % 26) for i in range(1234))
@@ -28,14 +24,12 @@ def test_split_rejects_a_fraction_outside_zero_one(fraction):
         split_text("some text", fraction)
 
 
-def test_tiny_shakespeare_splits_like_nanogpt():
-    if not TINY_SHAKESPEARE.exists():
-        pytest.skip(f"{TINY_SHAKESPEARE} is not present")
-    dataset = TextDataset(TextConfig(path=[str(TINY_SHAKESPEARE)]))
+def test_tiny_shakespeare_splits_like_nanogpt(tiny_shakespeare):
+    dataset = TextDataset(TextConfig(path=[str(tiny_shakespeare)]))
     (train,), (val,) = dataset.texts("train"), dataset.texts("val")
     assert len(train) == 1_003_854
     assert len(val) == 111_540
-    assert train + val == TINY_SHAKESPEARE.read_text("utf-8")
+    assert train + val == tiny_shakespeare.read_text("utf-8")
 
 
 def test_files_are_joined_in_the_given_order(tmp_path):

@@ -1,61 +1,53 @@
-"""The tinyshakespeare dataset: a given path, the cache, a checksummed download, offline errors."""
+"""The tinyshakespeare dataset: the standard file, packaged with zoo and checked on every read."""
 
 from __future__ import annotations
 
-import shutil
+import gzip
+import hashlib
+import random
+from pathlib import Path
 
 import pytest
 
 from zoo.errors import ZooError
-from zoo_plugins.datasets.tinyshakespeare import (
-    FILENAME,
-    TinyShakespeareConfig,
-    TinyShakespeareDataset,
-    locate,
-)
+from zoo_plugins.datasets import tinyshakespeare
+from zoo_plugins.datasets.tinyshakespeare import TinyShakespeareConfig, TinyShakespeareDataset
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache" / "datasets" / FILENAME
-
-
-def test_standard_split_from_a_path(tiny_shakespeare):
-    dataset = TinyShakespeareDataset(TinyShakespeareConfig(path=str(tiny_shakespeare)))
+def test_the_packaged_copy_is_the_standard_file_split_like_nanogpt():
+    dataset = TinyShakespeareDataset(TinyShakespeareConfig())
     [train], [val] = dataset.texts("train"), dataset.texts("val")
     assert (len(train), len(val)) == (1_003_854, 111_540)
     assert train.startswith("First Citizen:\nBefore we proceed any further")
+    text = (train + val).encode("utf-8")
+    assert hashlib.sha256(text).hexdigest() == tinyshakespeare.SHA256
+    assert len(set(train + val)) == 65
 
 
-def test_the_cached_copy_is_used_when_no_path_is_given(tiny_shakespeare, cache):
-    cache.parent.mkdir(parents=True)
-    shutil.copy(tiny_shakespeare, cache)
-    assert locate(TinyShakespeareConfig(url="file:///nonexistent")) == cache
+def test_a_given_path_is_read_instead(tmp_path):
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text("abcdefghij" * 10, "utf-8")
+    dataset = TinyShakespeareDataset(TinyShakespeareConfig(path=str(corpus), val_fraction=0.2))
+    assert dataset.texts("val") == ["abcdefghij" * 2]
 
 
-def test_download_is_checked_and_cached(tiny_shakespeare, cache):
-    path = locate(TinyShakespeareConfig(url=tiny_shakespeare.as_uri()))
-    assert path == cache and path.read_bytes() == tiny_shakespeare.read_bytes()
+def _package_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    """Point the dataset at a package folder whose corpus file holds ``data``."""
+    folder = tmp_path / "package"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / tinyshakespeare.PACKAGED_FILE).write_bytes(data)
+    monkeypatch.setattr(tinyshakespeare.resources, "files", lambda package: folder)
 
 
-def test_download_with_the_wrong_checksum_is_refused(tmp_path, cache):
-    impostor = tmp_path / "impostor.txt"
-    impostor.write_text("To be or not to be\n" * 100)
-    with pytest.raises(ZooError, match="has sha256 .* expected 86c4e6aa9db7"):
-        locate(TinyShakespeareConfig(url=impostor.as_uri()))
-    assert not cache.exists()
-
-
-def test_offline_without_a_file_says_where_to_put_it(cache):
+@pytest.mark.parametrize(("data", "problem"), [
+    (gzip.compress(b"To be or not to be\n" * 100), "is damaged"),
+    (b"not gzip at all", "cannot be read"),
+    (gzip.compress(random.Random(0).randbytes(100_000))[:5000], "cannot be read"),
+], ids=["other text", "not gzip", "truncated"])
+def test_a_damaged_installation_is_one_line_saying_reinstall(tmp_path, monkeypatch, data,
+                                                              problem):
+    _package_with(tmp_path, monkeypatch, data)
     with pytest.raises(ZooError) as error:
-        locate(TinyShakespeareConfig(url="file:///nonexistent/input.txt"))
+        TinyShakespeareDataset(TinyShakespeareConfig()).texts("train")
     message = str(error.value)
-    assert str(cache) in message and "dataset.path" in message and "\n" not in message
-
-
-def test_a_corrupt_cached_copy_is_replaced(tiny_shakespeare, cache):
-    cache.parent.mkdir(parents=True)
-    cache.write_text("truncated")
-    assert locate(TinyShakespeareConfig(url=tiny_shakespeare.as_uri())) == cache
-    assert cache.read_bytes() == tiny_shakespeare.read_bytes()
+    assert problem in message and "reinstall zoo-lm" in message and "\n" not in message

@@ -28,7 +28,7 @@ def cli() -> None:
 
     \b
     zoo list                  every architecture, tokenizer, dataset and exporter
-    zoo train gru-tied        train a model (default: char tokenizer, shakespeare)
+    zoo train gru-tied        train a model (default: char tokenizer, Tiny Shakespeare)
     zoo sample runs/NAME      sample text from a trained run
     zoo eval runs/NAME        held-out loss, perplexity, bits/char, accuracy
     zoo compare RUN RUN ...   one table and loss curves for several runs

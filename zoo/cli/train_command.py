@@ -75,7 +75,7 @@ def resumed_config(registry: Any, run_dir: Path, architecture: str, overrides: l
 
 @click.command("train")
 @click.argument("architecture")
-@click.option("--dataset", help="Dataset (default: shakespeare); see `zoo list --kind dataset`.")
+@click.option("--dataset", help="Dataset (default: tinyshakespeare); see `zoo list --kind dataset`.")
 @click.option("--tokenizer", help="Tokenizer name (default: char).")
 @click.option("--data", multiple=True, metavar="PATH",
               help="Train on local UTF-8 file(s) with the text dataset; repeatable.")

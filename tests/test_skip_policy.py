@@ -1,0 +1,52 @@
+"""tests/skip_policy.py: a skip for an unlisted reason fails the run; a listed one does not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+
+def _pytest_on(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_example.py").write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "skip_policy", "-p", "no:cacheprovider",
+         str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(TESTS)},
+    )
+
+
+@pytest.mark.parametrize("skip", [
+    "pytest.skip('../shared/data/tinyshakespeare.txt is not present')",
+    "pytest.importorskip('a_module_that_is_not_installed')",
+])
+def test_a_skip_for_an_unlisted_reason_fails_the_run(tmp_path, skip):
+    result = _pytest_on(tmp_path, f"""
+        import pytest
+
+        def test_passes():
+            pass
+
+        def test_skips():
+            {skip}
+    """)
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
+    assert "skips that are not allowed" in result.stdout
+    assert "test_example.py::test_skips" in result.stdout
+
+
+def test_a_skip_for_a_listed_reason_passes(tmp_path):
+    result = _pytest_on(tmp_path, """
+        import pytest
+
+        @pytest.mark.skipif(True, reason="needs a CUDA GPU")
+        def test_on_the_gpu():
+            pass
+    """)
+    assert result.returncode == pytest.ExitCode.OK, result.stdout
+    assert "1 skipped" in result.stdout and "not allowed" not in result.stdout
