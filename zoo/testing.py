@@ -1,7 +1,7 @@
 """Contract checks for components, public so that a plugin's own tests can run them.
 
-Every built-in architecture passes :func:`check_architecture` in zoo's test
-suite; a third-party architecture is checked by the very same call::
+Every built-in component passes these checks in zoo's test suite; a
+third-party one is checked by the very same call::
 
     from zoo.testing import check_architecture
     from my_package.model import TinyModel, TinyConfig
@@ -9,9 +9,28 @@ suite; a third-party architecture is checked by the very same call::
     def test_contract():
         check_architecture(TinyModel, TinyConfig())
 
-Tokenizers and datasets have theirs: :func:`check_tokenizer` and
-:func:`check_dataset`. Each check raises ``AssertionError`` with a message
-saying which part of the contract failed.
+- :func:`check_architecture` ``(factory, config, vocab_size=23, seed=0)``:
+  the factory returns an ``nn.Module``; logits are (B, T, V); the state is a
+  tuple of tensors whose shapes and dtypes ``init_state`` matches; every
+  trainable parameter gets a finite gradient; ``init_state`` equals
+  ``state=None``; one token at a time gives the full forward's logits, and
+  so does continuing from the state a multi-token forward returns; weights
+  saved with safetensors reload to identical logits.
+- :func:`check_tokenizer` ``(factory, config, texts=None, vocab_size=None)``:
+  ids in range, training text round-trips, unseen text handled, save then
+  load identical.
+- :func:`check_dataset` ``(factory, config)``: both splits are non-empty
+  lists of strings, the same on every call.
+- :func:`check_exporter` ``(factory, config, loaded_run, registry=None)``:
+  ``export`` into a new or an empty ``out_dir`` writes it with a
+  ``manifest.json`` naming the exporter, returns that manifest and leaves
+  nothing beside ``out_dir``; into a non-empty ``out_dir`` it raises and
+  changes nothing; ``generate``, where it exists, returns ``num_samples``
+  strings, streams pieces to ``on_text`` that join to the text, and gives
+  the same text for the same seed.
+
+Each check raises ``AssertionError`` with a message saying which part of the
+contract failed.
 """
 
 from __future__ import annotations
@@ -19,13 +38,24 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zoo.registry import Registry
 
 TOLERANCE = 1e-5
 
 
 def _as_tuple(state: Any, what: str) -> tuple[Any, ...]:
+    """``state`` itself, after checking that it is a tuple of tensors."""
+    import torch
+
     assert isinstance(state, tuple), f"{what} must be a tuple of tensors, got {type(state)}"
+    for index, element in enumerate(state):
+        assert isinstance(element, torch.Tensor), (
+            f"{what} must be a tuple of tensors, but element {index} is a "
+            f"{type(element).__name__}"
+        )
     return state
 
 
@@ -97,6 +127,35 @@ def check_stepping(model: Any, vocab_size: int, length: int = 12) -> None:
     )
 
 
+def check_continuation(model: Any, vocab_size: int, length: int = 12) -> None:
+    """The state a forward returns continues the sequence, whatever the chunk lengths.
+
+    A prompt of several tokens, then single steps, then a chunk of several
+    tokens, each fed with the state the previous call returned, give the
+    logits of one full forward: sampling after a prompt and stateful
+    (truncated-BPTT) training both rely on this.
+    """
+    import torch
+
+    model.eval()
+    idx = torch.randint(0, vocab_size, (2, length))
+    prompt, steps_end = length // 3, 2 * length // 3
+    with torch.no_grad():
+        full, _ = model(idx)
+        logits, state = model(idx[:, :prompt])
+        pieces = [logits]
+        for t in range(prompt, steps_end):
+            logits, state = model(idx[:, t : t + 1], state)
+            pieces.append(logits)
+        logits, _ = model(idx[:, steps_end:], state)
+        pieces.append(logits)
+    difference = (full - torch.cat(pieces, dim=1)).abs().max().item()
+    assert difference <= TOLERANCE, (
+        f"continuing from the state a multi-token forward returns differs from the full "
+        f"forward by {difference:.2e}"
+    )
+
+
 def check_save_load(build: Callable[[], Any], model: Any, vocab_size: int) -> None:
     """Weights saved with safetensors load into a fresh model that gives identical logits."""
     import torch
@@ -118,7 +177,13 @@ def check_save_load(build: Callable[[], Any], model: Any, vocab_size: int) -> No
 
 def check_architecture(factory: Callable[..., Any], config: Any, vocab_size: int = 23,
                        seed: int = 0) -> None:
-    """Run every architecture-contract check on ``factory(config, vocab_size)``."""
+    """Run every architecture-contract check on ``factory(config, vocab_size)``.
+
+    The factory returns an ``nn.Module``; then, in order:
+    :func:`check_forward_shapes`, :func:`check_backward`,
+    :func:`check_initial_state`, :func:`check_stepping`,
+    :func:`check_continuation` and :func:`check_save_load`.
+    """
     import torch
 
     torch.manual_seed(seed)
@@ -132,6 +197,7 @@ def check_architecture(factory: Callable[..., Any], config: Any, vocab_size: int
     check_backward(model, vocab_size)
     check_initial_state(model, vocab_size)
     check_stepping(model, vocab_size)
+    check_continuation(model, vocab_size)
     check_save_load(build, model, vocab_size)
 
 
@@ -196,3 +262,170 @@ def check_dataset(factory: Callable[..., Any], config: Any) -> None:
         )
         assert sum(len(d) for d in documents) > 0, f"texts({split!r}) is empty"
         assert dataset.texts(split) == documents, f"texts({split!r}) changes between calls"
+
+
+def _listing(directory: Path) -> list[str]:
+    return sorted(child.name for child in directory.iterdir())
+
+
+def _snapshot(directory: Path) -> dict[str, bytes | None]:
+    """Everything under ``directory`` by relative path: a file's bytes, ``None`` for a folder."""
+    return {str(path.relative_to(directory)): path.read_bytes() if path.is_file() else None
+            for path in sorted(directory.rglob("*"))}
+
+
+def check_export_writes(exporter: Any, loaded_run: Any, out_dir: Path) -> dict[str, Any]:
+    """``export`` into ``out_dir`` (new, or an empty folder) writes it and nothing beside it.
+
+    ``out_dir`` holds a ``manifest.json`` naming its exporter in
+    ``"exporter"``; the returned manifest is a dict equal to it (after a JSON
+    round trip); ``log`` only ever receives strings. ``zoo export --out``
+    accepts a folder that exists and is empty, so an exporter must too.
+    Returns the written manifest.
+    """
+    import json
+
+    parent = out_dir.parent
+    where = "an existing empty out_dir" if out_dir.exists() else "a new out_dir"
+    before = _listing(parent)
+    logged: list[Any] = []
+    try:
+        returned = exporter.export(loaded_run, out_dir, log=logged.append)
+    except Exception as error:  # say which case failed; the cause stays chained
+        raise AssertionError(
+            f"export into {where} raised {type(error).__name__}: {error}") from error
+    assert all(isinstance(line, str) for line in logged), "export must log strings only"
+    left = sorted(set(_listing(parent)) - set(before) - {out_dir.name})
+    assert not left, (
+        f"export left {left} beside out_dir: build in a temporary directory and rename it, "
+        "removing the temporary one whatever happens"
+    )
+    assert out_dir.is_dir(), "export did not create out_dir"
+    manifest_file = out_dir / "manifest.json"
+    assert manifest_file.is_file(), "out_dir has no manifest.json"
+    try:
+        written = json.loads(manifest_file.read_text("utf-8"))
+    except ValueError as error:
+        raise AssertionError(f"manifest.json is not valid JSON: {error}") from None
+    assert isinstance(written, dict), "manifest.json must hold a JSON object"
+    exporter_name = written.get("exporter")
+    assert isinstance(exporter_name, str) and exporter_name, (
+        'manifest.json must name its exporter in "exporter" (zoo sample finds generate by it)'
+    )
+    assert isinstance(returned, dict), (
+        f"export must return the manifest as a dict, got {type(returned).__name__}"
+    )
+    try:
+        as_json = json.loads(json.dumps(returned))
+    except (TypeError, ValueError) as error:
+        raise AssertionError(f"the manifest export returns is not JSON: {error}") from None
+    assert as_json == written, "export returned a manifest that differs from manifest.json"
+    return written
+
+
+def check_export_refuses_non_empty(exporter: Any, loaded_run: Any, out_dir: Path) -> None:
+    """``export`` into an existing non-empty ``out_dir`` raises and leaves everything as it was."""
+    out_dir.mkdir()
+    (out_dir / "keep.txt").write_text("a user's file\n", "utf-8")
+    before, existing = _listing(out_dir.parent), _snapshot(out_dir)
+    try:
+        exporter.export(loaded_run, out_dir, log=lambda line: None)
+    except Exception:  # any error is a refusal; what matters is what is left
+        raised = True
+    else:
+        raised = False
+    assert _snapshot(out_dir) == existing, (
+        "exporting into a non-empty out_dir changed what was in it"
+    )
+    left = sorted(set(_listing(out_dir.parent)) - set(before))
+    assert not left, f"a failed export left {left} beside out_dir"
+    assert raised, "exporting into a non-empty out_dir must raise, not succeed"
+
+
+def check_generate(exporter: Any, registry: Any, export_dir: Path, *, prompt: str = "",
+                   max_new_tokens: int = 16, seed: int = 0) -> None:
+    """``generate`` samples from the export: the right count, streamed, seed-reproducible.
+
+    ``exporter`` should be a fresh one, not the one that exported: ``zoo
+    sample --onnx DIR`` builds its own from the default config.
+
+    ``num_samples=2`` gives a list of two strings, the same again with the
+    same seed; with one sample, the pieces passed to ``on_text`` join to the
+    returned text.
+    """
+    from zoo.decoding import SamplingSettings
+
+    def sample(num_samples: int, on_text: Callable[[str], None] | None = None) -> Any:
+        try:
+            return exporter.generate(
+                registry, export_dir, prompt=prompt, max_new_tokens=max_new_tokens,
+                settings=SamplingSettings(), num_samples=num_samples, seed=seed,
+                on_text=on_text)
+        except Exception as error:  # say which part failed; the cause stays chained
+            raise AssertionError(
+                f"generate raised {type(error).__name__}: {error} (it runs on a fresh "
+                "exporter, as zoo sample builds one, and reads only the export)") from error
+
+    texts = sample(2)
+    assert isinstance(texts, list) and all(isinstance(text, str) for text in texts), (
+        f"generate must return a list of str, got {type(texts).__name__}"
+    )
+    assert len(texts) == 2, f"generate returned {len(texts)} samples for num_samples=2"
+    assert sample(2) == texts, "generate with the same seed gave different samples"
+    pieces: list[Any] = []
+    streamed = sample(1, pieces.append)
+    assert isinstance(streamed, list) and len(streamed) == 1, (
+        "generate must return a list of one str for num_samples=1"
+    )
+    assert all(isinstance(piece, str) for piece in pieces), "on_text must receive str pieces"
+    assert "".join(pieces) == streamed[0], (
+        "the pieces passed to on_text do not join to the text generate returned"
+    )
+
+
+def _default_config_like(config: Any) -> Any:
+    """A config of the same dataclass with every default (what ``zoo sample`` builds with)."""
+    import dataclasses
+
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        return config
+    config_class: Any = type(config)
+    return config_class()
+
+
+def check_exporter(factory: Callable[..., Any], config: Any, loaded_run: Any,
+                   registry: Registry | None = None, *, prompt: str = "", max_new_tokens: int = 16,
+                   seed: int = 0) -> None:
+    """Run the exporter contract on ``factory(config)`` exporting ``loaded_run``.
+
+    ``loaded_run`` is a :class:`zoo.runs.LoadedRun` or a run directory (loaded
+    with ``registry``); ``registry`` (default: the installed plugins) is what
+    ``generate`` receives to rebuild the tokenizer. Checks, each in a fresh
+    scratch directory, so the run is exported three times:
+    :func:`check_export_writes` into a path that does not exist yet, then, if
+    the exporter has ``generate``, :func:`check_generate` on that export with
+    a second exporter built from the config's defaults, as ``zoo sample``
+    builds it; :func:`check_export_writes` into an existing empty folder;
+    :func:`check_export_refuses_non_empty`.
+    """
+    if registry is None:
+        from zoo.registry import load_registry
+
+        registry = load_registry()
+    if isinstance(loaded_run, str | Path):
+        from zoo.runs import load_run
+
+        loaded_run = load_run(registry, loaded_run)
+    exporter = factory(config)
+    assert callable(getattr(exporter, "export", None)), "an exporter must have export()"
+    with tempfile.TemporaryDirectory() as scratch:
+        out_dir = Path(scratch) / "export"
+        check_export_writes(exporter, loaded_run, out_dir)
+        if hasattr(exporter, "generate"):
+            check_generate(factory(_default_config_like(config)), registry, out_dir, prompt=prompt,
+                           max_new_tokens=max_new_tokens, seed=seed)
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / "export").mkdir()
+        check_export_writes(factory(config), loaded_run, Path(scratch) / "export")
+    with tempfile.TemporaryDirectory() as scratch:
+        check_export_refuses_non_empty(factory(config), loaded_run, Path(scratch) / "export")
