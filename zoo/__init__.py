@@ -5,10 +5,16 @@ entry points, configuration, training, sampling and run directories. It ships
 no concrete model; the built-ins live in ``zoo_plugins`` and reach the core
 through the same hooks a third party uses.
 
+Plugin authors need only ``hookimpl`` (to mark hook implementations) and
+``Register`` (the type of the ``register`` callable the registration hooks
+receive); the package ships ``py.typed``, so type checkers read its annotations.
+
 Importing this package is cheap: it never imports torch.
 """
 
 import pluggy
+
+from zoo.hookspecs import Register
 
 __version__ = "0.1.0"
 
@@ -20,4 +26,4 @@ PLUGIN_API_VERSION = 1
 #: Decorator for hook implementations: ``@hookimpl def zoo_register_...``.
 hookimpl = pluggy.HookimplMarker("zoo")
 
-__all__ = ["PLUGIN_API_VERSION", "__version__", "hookimpl"]
+__all__ = ["PLUGIN_API_VERSION", "Register", "__version__", "hookimpl"]

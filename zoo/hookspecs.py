@@ -1,8 +1,12 @@
 """The hooks a zoo plugin may implement: the whole plugin API.
 
 A plugin is a module named by an entry point in group ``zoo``; it implements
-any of these with ``from zoo import hookimpl``. Each registration hook receives
-a ``register`` callable:
+any of these with ``from zoo import hookimpl``. A function marked with
+``@hookimpl`` whose name is not one of these hooks makes the plugin broken,
+with the nearest hook's name in the error. pluggy calls each implementation
+with only the arguments it declares, so an implementation may leave out
+arguments it does not use. Each registration hook receives a ``register``
+callable, typed by :class:`Register`:
 
     register(name, *, summary, config, factory, train_defaults=None)
 
@@ -12,21 +16,46 @@ a ``register`` callable:
   ``--set section.key=value`` and validation.
 - ``factory``: a callable, or a ``"module:attribute"`` string imported only
   when the component is used, so that listing never imports torch.
-- ``train_defaults`` (architectures): train-section values that suit the
+- ``train_defaults`` (architectures only): train-section values that suit the
   model, e.g. ``{"lr": 1e-3}``; the user's ``--config`` and ``--set`` win.
+  They are checked when registered: keys of :class:`zoo.config.TrainConfig`,
+  values of their types.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
+
+if TYPE_CHECKING:
+    import click
 
 hookspec = pluggy.HookspecMarker("zoo")
 
 
+class Register(Protocol):
+    """The ``register`` callable a registration hook receives (``from zoo import Register``).
+
+    A mistake (a bad name, a config that is not a dataclass with defaults, a
+    bad ``train_defaults`` key or value) raises :class:`zoo.errors.PluginError`,
+    and the plugin is listed as broken.
+    """
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        summary: str,
+        config: type[Any],
+        factory: Callable[..., Any] | str,
+        train_defaults: Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+
 @hookspec
-def zoo_register_architectures(register: Any) -> None:
+def zoo_register_architectures(register: Register) -> None:
     """Register model architectures.
 
     ``factory(config, vocab_size)`` returns a ``torch.nn.Module`` with
@@ -36,7 +65,7 @@ def zoo_register_architectures(register: Any) -> None:
 
 
 @hookspec
-def zoo_register_tokenizers(register: Any) -> None:
+def zoo_register_tokenizers(register: Register) -> None:
     """Register tokenizers.
 
     ``factory(config)`` returns an untrained tokenizer with ``train(texts,
@@ -46,7 +75,7 @@ def zoo_register_tokenizers(register: Any) -> None:
 
 
 @hookspec
-def zoo_register_datasets(register: Any) -> None:
+def zoo_register_datasets(register: Register) -> None:
     """Register datasets.
 
     ``factory(config)`` returns an object whose ``texts(split)`` gives the
@@ -56,7 +85,7 @@ def zoo_register_datasets(register: Any) -> None:
 
 
 @hookspec
-def zoo_register_exporters(register: Any) -> None:
+def zoo_register_exporters(register: Register) -> None:
     """Register exporters that turn a trained run into a deployable artifact.
 
     ``factory(config)`` returns an object with ``export(loaded_run, out_dir, log)``
@@ -68,5 +97,5 @@ def zoo_register_exporters(register: Any) -> None:
 
 
 @hookspec
-def zoo_register_commands(cli: Any) -> None:
+def zoo_register_commands(cli: click.Group) -> None:
     """Add click commands to the ``zoo`` command group: ``cli.add_command(cmd)``."""

@@ -2,20 +2,32 @@
 
 The registry is built by :func:`load_registry`, never at import time. Every
 entry point in group ``zoo`` is loaded on its own, under a guard: a plugin
-that fails to import, raises in a hook or registers something malformed is
+that fails to import, implements a hook that does not exist (the error names
+the nearest real one), raises in a hook or registers something malformed is
 recorded as broken with its error, and everything else keeps working.
 ``ZOO_DISABLE_PLUGINS=a,b`` skips entry points by name; ``ZOO_STRICT=1``
 re-raises plugin errors instead of recording them.
+
+Hooks are called through pluggy, one plugin at a time, with only the
+arguments each implementation declares. A registration is checked when it is
+made: its name, summary, config dataclass, factory and, for architectures,
+``train_defaults`` (keys of :class:`zoo.config.TrainConfig`, values of their
+types); other kinds may not give ``train_defaults``.
+
+Each component keeps its :class:`Provider`, the distribution that registered
+it. Runs and exports record it, so that :meth:`Registry.get_recorded` can
+name the package to install when a component they need has gone missing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fnmatch
 import importlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Protocol
@@ -24,6 +36,7 @@ import pluggy
 
 from zoo import PLUGIN_API_VERSION, hookspecs
 from zoo.errors import PluginError, ZooError
+from zoo.hookspecs import Register
 
 ENTRY_POINT_GROUP = "zoo"
 
@@ -37,6 +50,7 @@ KIND_HOOKS = {
 KINDS = tuple(KIND_HOOKS)
 
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_UNKNOWN = "unknown"
 
 
 class EntryPointLike(Protocol):
@@ -57,6 +71,28 @@ class Provider:
 
     def __str__(self) -> str:
         return f"{self.distribution} {self.version} (plugin {self.plugin!r})"
+
+    def record(self) -> dict[str, str]:
+        """The JSON object runs and exports store to remember this provider."""
+        return {"plugin": self.plugin, "distribution": self.distribution,
+                "version": self.version}
+
+    @classmethod
+    def from_record(cls, record: Any) -> Provider | None:
+        """The provider a run or export recorded, or None if it recorded none usable."""
+        if not isinstance(record, Mapping):
+            return None
+        values = [record.get(key, _UNKNOWN) for key in ("plugin", "distribution", "version")]
+        if not all(isinstance(value, str) and value for value in values):
+            return None
+        provider = cls(*values)
+        return None if provider.distribution == _UNKNOWN else provider
+
+    def requirement(self) -> str:
+        """The pip requirement that installs this provider's version or a newer one."""
+        if self.version == _UNKNOWN:
+            return self.distribution
+        return f"{self.distribution}>={self.version}"
 
 
 @dataclass(frozen=True)
@@ -131,14 +167,13 @@ class Registry:
         """Call every loaded plugin's ``zoo_register_commands(cli)``, each under a guard."""
         if self.plugin_manager is None:
             return
-        for implementation in self.plugin_manager.hook.zoo_register_commands.get_hookimpls():
+        for name, plugin in self.plugin_manager.list_name_plugin():
             try:
-                implementation.function(cli=cli)
+                call_one_plugin(self.plugin_manager, "zoo_register_commands", plugin, cli=cli)
             except Exception as error:
                 if strict_mode():
                     raise
-                name = implementation.plugin_name
-                provider = self.providers.get(name, Provider(name, "unknown", "unknown"))
+                provider = self.providers.get(name, Provider(name, _UNKNOWN, _UNKNOWN))
                 self.broken.append(BrokenPlugin(provider, f"{type(error).__name__}: {error}"))
 
     def names(self, kind: str) -> list[str]:
@@ -158,6 +193,28 @@ class Registry:
             message += f"; broken plugins that may provide it: {plugins}"
         raise ZooError(message)
 
+    def get_recorded(self, kind: str, name: str, recorded: Any, made: str) -> Component:
+        """The component a run or export was ``made`` with (``"this run"``), by name.
+
+        ``recorded`` is the provider record the run or export stored (see
+        :meth:`Provider.record`), or None for one made before zoo recorded
+        providers. If the component is missing, the error also names the
+        package that provided it, and how to get it back.
+        """
+        try:
+            return self.get(kind, name)
+        except ZooError as error:
+            provider = Provider.from_record(recorded)
+            if provider is None or (kind, name) in self.conflicts:
+                raise
+            raise ZooError(f"{error}; {made} was made with it from "
+                           f"{_how_to_get_back(provider)}") from None
+
+    def provider_of(self, kind: str, name: str) -> Provider | None:
+        """The provider of a registered component, or None if there is no such component."""
+        component = self.components.get((kind, name))
+        return None if component is None else component.provider
+
     def select(self, kind: str | None = None, pattern: str | None = None) -> list[Component]:
         """Components of one kind (or all), whose names match a glob or substring."""
         chosen = []
@@ -170,6 +227,20 @@ class Registry:
         return chosen
 
 
+def _how_to_get_back(provider: Provider) -> str:
+    """``"DIST VERSION"`` and the way to install it again, for a missing component's error."""
+    made_with = f"{provider.distribution} {provider.version}"
+    try:
+        installed = metadata.version(provider.distribution)
+    except metadata.PackageNotFoundError:
+        return f"{made_with}: pip install {provider.requirement()!r}"
+    if installed == provider.version:
+        return (f"{made_with}, which is installed but did not register it: "
+                "see the broken plugins in `zoo list`, and ZOO_DISABLE_PLUGINS")
+    return (f"{made_with}; {provider.distribution} {installed} is installed but did not "
+            f"register it: pip install '{provider.distribution}=={provider.version}'")
+
+
 def _matches(name: str, pattern: str) -> bool:
     if any(ch in pattern for ch in "*?["):
         return fnmatch.fnmatchcase(name, pattern)
@@ -180,13 +251,28 @@ def _provider_of(entry_point: EntryPointLike) -> Provider:
     dist = getattr(entry_point, "dist", None)
     return Provider(
         plugin=entry_point.name,
-        distribution=getattr(dist, "name", None) or "unknown",
-        version=getattr(dist, "version", None) or "unknown",
+        distribution=getattr(dist, "name", None) or _UNKNOWN,
+        version=getattr(dist, "version", None) or _UNKNOWN,
     )
 
 
+def call_one_plugin(
+    plugin_manager: pluggy.PluginManager, hook_name: str, plugin: object, **arguments: Any
+) -> list[Any]:
+    """Call ``plugin``'s implementation of a hook (if any) through pluggy, and no one else's.
+
+    pluggy passes each implementation only the arguments it declares, so a
+    hook that gains an argument keeps working with implementations written
+    before.
+    """
+    others = [p for p in plugin_manager.get_plugins() if p is not plugin]
+    caller = plugin_manager.subset_hook_caller(hook_name, remove_plugins=others)
+    results: list[Any] = caller(**arguments)
+    return results
+
+
 def _check_registration(
-    kind: str, name: Any, summary: Any, config: Any, factory: Any, train_defaults: Any
+    kind: str, name: Any, summary: Any, config: Any, factory: Any
 ) -> None:
     """Raise :class:`PluginError` naming what is malformed in one registration."""
     if not isinstance(name, str) or not _NAME_PATTERN.match(name):
@@ -207,8 +293,92 @@ def _check_registration(
         raise PluginError(
             f"{kind} {name!r}: factory must be callable or a 'module:attribute' string"
         )
-    if not isinstance(train_defaults, dict) or not all(isinstance(k, str) for k in train_defaults):
+
+
+def checked_train_defaults(kind: str, name: str, train_defaults: Any) -> dict[str, Any]:
+    """``train_defaults`` converted to the types of :class:`zoo.config.TrainConfig`.
+
+    Raises :class:`PluginError` for a kind other than architecture, a key that
+    is not a train-section field, or a value the training loop cannot use.
+    """
+    from zoo.config import TrainConfig, apply_values, check_train_config  # imports this module
+
+    if train_defaults is None:
+        return {}
+    if kind != "architecture":
+        raise PluginError(f"{kind} {name!r}: train_defaults is only for architectures; "
+                          "remove it from this register() call")
+    if not isinstance(train_defaults, Mapping) or not all(
+        isinstance(key, str) for key in train_defaults
+    ):
         raise PluginError(f"{kind} {name!r}: train_defaults must be a dict of train-section keys")
+    try:
+        train = apply_values(TrainConfig(), dict(train_defaults), "train", "the training loop")
+        check_train_config(train)
+    except ZooError as error:
+        raise PluginError(f"{kind} {name!r} has bad train_defaults: {error}") from None
+    return {key: getattr(train, key) for key in train_defaults}
+
+
+class _Registration:
+    """The ``register`` callable one plugin's hook receives for one kind of component."""
+
+    def __init__(self, kind: str, provider: Provider, staged: list[Component]) -> None:
+        self.kind = kind
+        self.provider = provider
+        self.staged = staged
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        summary: str,
+        config: type[Any],
+        factory: Callable[..., Any] | str,
+        train_defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        _check_registration(self.kind, name, summary, config, factory)
+        defaults = checked_train_defaults(self.kind, name, train_defaults)
+        if any(c.kind == self.kind and c.name == name for c in self.staged):
+            raise PluginError(f"registers {self.kind} {name!r} twice")
+        self.staged.append(Component(
+            self.kind, name, summary.strip(), config, factory, self.provider, defaults
+        ))
+
+
+def _unknown_hook_message(hook_name: str, known: list[str]) -> str:
+    """``unknown hook 'X'; did you mean 'Y'?`` (or the list of hooks when none is close)."""
+    nearest = difflib.get_close_matches(hook_name, known, n=1)
+    if nearest:
+        return f"unknown hook {hook_name!r}; did you mean {nearest[0]!r}?"
+    return f"unknown hook {hook_name!r}; the hooks are {', '.join(known)}"
+
+
+def _check_hook_names(plugin_manager: pluggy.PluginManager, module: object) -> None:
+    """Raise :class:`PluginError` if the newly registered ``module`` implements an unknown hook."""
+    try:
+        plugin_manager.check_pending()
+    except pluggy.PluginValidationError as error:
+        hooks = vars(plugin_manager.hook).items()
+        known = sorted(name for name, caller in hooks
+                       if not name.startswith("_") and caller.has_spec())
+        unknown = sorted(caller.name for caller in plugin_manager.get_hookcallers(module) or []
+                         if not caller.has_spec())
+        if not unknown:
+            raise
+        message = "; ".join(_unknown_hook_message(name, known) for name in unknown)
+        raise PluginError(message) from error
+
+
+def _register_module(
+    provider: Provider, module: object, plugin_manager: pluggy.PluginManager
+) -> None:
+    """Add ``module`` to pluggy, refusing hooks that do not exist or take unknown arguments."""
+    try:
+        plugin_manager.register(module, name=provider.plugin)
+    except pluggy.PluginValidationError as error:  # pluggy's message spans several lines
+        raise PluginError("; ".join(line.strip() for line in str(error).splitlines())) from None
+    _check_hook_names(plugin_manager, module)
 
 
 def _stage_plugin(
@@ -221,33 +391,11 @@ def _stage_plugin(
             f"needs zoo plugin API {required}, this zoo provides {PLUGIN_API_VERSION}; "
             "upgrade zoo-lm or install an older version of the plugin"
         )
-    plugin_manager.register(module, name=provider.plugin)
+    _register_module(provider, module, plugin_manager)
     staged: list[Component] = []
     for kind, hook_name in KIND_HOOKS.items():
-        hook_caller = getattr(plugin_manager.hook, hook_name)
-        implementations = [i for i in hook_caller.get_hookimpls() if i.plugin is module]
-
-        def register(
-            name: str,
-            *,
-            summary: str,
-            config: type,
-            factory: Callable[..., Any] | str,
-            train_defaults: dict[str, Any] | None = None,
-            _kind: str = kind,
-        ) -> None:
-            train_defaults = {} if train_defaults is None else train_defaults
-            _check_registration(_kind, name, summary, config, factory, train_defaults)
-            if any(c.kind == _kind and c.name == name for c in staged):
-                raise PluginError(f"registers {_kind} {name!r} twice")
-            staged.append(
-                Component(
-                    _kind, name, summary.strip(), config, factory, provider, dict(train_defaults)
-                )
-            )
-
-        for implementation in implementations:
-            implementation.function(register=register)
+        register: Register = _Registration(kind, provider, staged)
+        call_one_plugin(plugin_manager, hook_name, module, register=register)
     return staged
 
 
@@ -290,10 +438,10 @@ def load_registry(
             module = entry_point.load()
             staged = _stage_plugin(provider, module, plugin_manager)
         except Exception as error:
-            if strict:
-                raise
             if plugin_manager.has_plugin(provider.plugin):
                 plugin_manager.unregister(name=provider.plugin)
+            if strict:
+                raise
             registry.broken.append(BrokenPlugin(provider, f"{type(error).__name__}: {error}"))
             continue
         registry.providers[provider.plugin] = provider

@@ -1,11 +1,17 @@
 """The run directory: self-describing, loadable without pickle, written atomically.
 
     runs/NAME/
-      config.json         the four config sections, vocab size, zoo version
+      config.json         the four config sections, vocab size, zoo version, and
+                          "providers": the plugin, distribution and version that
+                          provided the model, tokenizer and dataset
       model.safetensors   the latest checkpoint's weights (metadata: step)
       tokenizer/          whatever the tokenizer's save() writes
       metrics.jsonl       one JSON object per logged step or evaluation
       resume.safetensors  weights, optimizer and random state for --resume (zoo.resume)
+
+When a run's component is no longer installed, loading it fails with one line
+naming the package that provided it (runs written before zoo recorded
+providers load as before, with the plain error).
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from typing import Any
 
 from zoo import __version__, atomic
 from zoo.build import build_model, build_tokenizer
-from zoo.config import RunConfig
+from zoo.config import COMPONENT_SECTIONS, RunConfig
 from zoo.contracts import Tokenizer
 from zoo.errors import ZooError
 from zoo.registry import Registry
 
 CONFIG_FILE = "config.json"
+PROVIDERS_KEY = "providers"
 MODEL_FILE = "model.safetensors"
 TOKENIZER_DIR = "tokenizer"
 METRICS_FILE = "metrics.jsonl"
@@ -49,24 +56,58 @@ def plan_run_directory(out: str | Path | None, architecture: str) -> Path:
 
 
 def write_run_files(
-    run_dir: Path, run_config: RunConfig, tokenizer: Tokenizer, vocab_size: int
+    run_dir: Path,
+    run_config: RunConfig,
+    tokenizer: Tokenizer,
+    vocab_size: int,
+    *,
+    registry: Registry | None = None,
 ) -> None:
     """Create the run directory with ``config.json`` and ``tokenizer/`` (each atomic)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with atomic.atomic_directory(run_dir / TOKENIZER_DIR) as temp:
         tokenizer.save(temp)
-    write_config(run_dir, run_config, vocab_size)
+    write_config(run_dir, run_config, vocab_size, registry=registry)
 
 
-def write_config(run_dir: Path, run_config: RunConfig, vocab_size: int) -> None:
-    """Write ``config.json`` atomically."""
+def component_providers(registry: Registry, run_config: RunConfig) -> dict[str, dict[str, str]]:
+    """Section -> the record of the plugin that provides its component (see ``Provider.record``)."""
+    records = {}
+    for section, kind in COMPONENT_SECTIONS.items():
+        provider = registry.provider_of(kind, getattr(run_config, section).name)
+        if provider is not None:
+            records[section] = provider.record()
+    return records
+
+
+def recorded_providers(raw: dict[str, Any]) -> dict[str, Any]:
+    """The ``providers`` a run's raw ``config.json`` recorded; empty for older runs."""
+    providers = raw.get(PROVIDERS_KEY)
+    return providers if isinstance(providers, dict) else {}
+
+
+def write_config(
+    run_dir: Path, run_config: RunConfig, vocab_size: int, *, registry: Registry | None = None
+) -> None:
+    """Write ``config.json`` atomically.
+
+    With ``registry``, it records which plugin provides each component; without
+    one, it keeps the providers an existing ``config.json`` recorded.
+    """
+    path = run_dir / CONFIG_FILE
+    if registry is not None:
+        providers = component_providers(registry, run_config)
+    else:
+        providers = recorded_providers(read_config(run_dir)) if path.exists() else {}
     payload = {
         "format_version": FORMAT_VERSION,
         "zoo_version": __version__,
         "vocab_size": vocab_size,
         **run_config.to_dict(),
     }
-    atomic.write_text(run_dir / CONFIG_FILE, json.dumps(payload, indent=2) + "\n")
+    if providers:
+        payload[PROVIDERS_KEY] = providers
+    atomic.write_text(path, json.dumps(payload, indent=2) + "\n")
 
 
 def remove_run_files(run_dir: Path, *, keep_directory: bool) -> None:
@@ -131,6 +172,17 @@ class LoadedRun:
     model: Any  # torch.nn.Module in eval mode
     tokenizer: Tokenizer
     step: int
+    registry: Registry | None = None  # what it was loaded through; exports name providers by it
+
+
+def check_components_installed(registry: Registry, raw: dict[str, Any]) -> None:
+    """Raise a ZooError naming the package to install if a run's component is missing."""
+    recorded = recorded_providers(raw)
+    for section, kind in COMPONENT_SECTIONS.items():
+        values = raw.get(section)
+        name = values.get("name") if isinstance(values, dict) else None
+        if isinstance(name, str):
+            registry.get_recorded(kind, name, recorded.get(section), "this run")
 
 
 def load_tokenizer(registry: Registry, run_dir: Path, run_config: RunConfig) -> Tokenizer:
@@ -146,6 +198,7 @@ def load_run(registry: Registry, run_dir: str | Path, device: str = "cpu") -> Lo
 
     run_dir = Path(run_dir)
     raw = read_config(run_dir)
+    check_components_installed(registry, raw)
     run_config = RunConfig.from_dict(registry, raw)
     weights = run_dir / MODEL_FILE
     if not weights.exists():
@@ -159,4 +212,5 @@ def load_run(registry: Registry, run_dir: str | Path, device: str = "cpu") -> Lo
     model.to(device).eval()
     with safe_open(str(weights), framework="pt") as handle:
         step = int((handle.metadata() or {}).get("step", 0))
-    return LoadedRun(run_dir, run_config, int(raw["vocab_size"]), model, tokenizer, step)
+    return LoadedRun(run_dir, run_config, int(raw["vocab_size"]), model, tokenizer, step,
+                     registry)

@@ -3,7 +3,9 @@
     exports/NAME/
       model.onnx      the one-token step graph
       tokenizer/      what the run's tokenizer saved
-      manifest.json   tensors, state wiring, vocabulary, sampling defaults, checksums
+      manifest.json   tensors, state wiring, vocabulary, sampling defaults, checksums,
+                      and "providers": the plugin, distribution and version that
+                      provided the architecture, the tokenizer and the exporter
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"
 TOKENIZER_DIR = "tokenizer"
+PROVIDERS_KEY = "providers"
 
 
 def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
@@ -40,3 +43,9 @@ def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
         if digest != manifest["model_sha256"]:
             raise ZooError(f"{model} does not match the sha256 in {MANIFEST_FILE}; re-export it")
     return manifest
+
+
+def recorded_provider(manifest: dict[str, Any], kind: str) -> Any:
+    """The provider record the manifest keeps for ``kind``; None for exports made before."""
+    providers = manifest.get(PROVIDERS_KEY)
+    return providers.get(kind) if isinstance(providers, dict) else None

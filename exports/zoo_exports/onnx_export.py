@@ -15,6 +15,10 @@ Choices, each tested:
   copy with a Transpose node (which onnxruntime folds in memory when the
   session loads), and identical initializers are merged: tied weights are
   stored once.
+
+The manifest records the providers (plugin, distribution, version) of the
+architecture, the tokenizer and this exporter, taken from the registry the
+run was loaded through, so a client missing one can be told what to install.
 """
 
 from __future__ import annotations
@@ -31,9 +35,16 @@ import torch
 
 from zoo import __version__, atomic
 from zoo.errors import ZooError
-from zoo_exports.manifest import FORMAT_VERSION, MANIFEST_FILE, MODEL_FILE, TOKENIZER_DIR
+from zoo_exports.manifest import (
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    PROVIDERS_KEY,
+    TOKENIZER_DIR,
+)
 from zoo_exports.step import OneStep, StateTensor, describe_state, example_state
 
+EXPORTER_NAME = "onnx"  # the name zoo_exports.plugin registers this exporter under
 DTYPES = {torch.float32: "float32", torch.int64: "int64", torch.float16: "float16"}
 #: Weight-bearing ops that onnxruntime's dynamic quantization leaves in float
 #: (its integer-op registry has MatMul, Gather, LSTM, Attention, but no GRU, RNN or Gemm).
@@ -127,6 +138,20 @@ def _symbolic(shape: tuple[int, ...], batch_axis: int | None) -> list[Any]:
     return ["batch" if axis == batch_axis else size for axis, size in enumerate(shape)]
 
 
+def component_providers(loaded: Any) -> dict[str, dict[str, str]]:
+    """Kind -> provider record of the export's architecture, tokenizer and exporter.
+
+    Taken from the registry the run was loaded through; empty without one.
+    """
+    registry = getattr(loaded, "registry", None)
+    if registry is None:
+        return {}
+    names = {"architecture": loaded.config.model.name,
+             "tokenizer": loaded.config.tokenizer.name, "exporter": EXPORTER_NAME}
+    providers = {kind: registry.provider_of(kind, name) for kind, name in names.items()}
+    return {kind: p.record() for kind, p in providers.items() if p is not None}
+
+
 def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha256: str,
                    parity: dict[str, Any], quantized: str | None) -> dict[str, Any]:
     """Everything an onnxruntime client in any language needs to drive the step."""
@@ -136,8 +161,9 @@ def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha
     tokenizer = loaded.tokenizer
     return {
         "format_version": FORMAT_VERSION,
-        "exporter": "onnx",
+        "exporter": EXPORTER_NAME,
         "zoo_version": __version__,
+        PROVIDERS_KEY: component_providers(loaded),
         "architecture": loaded.config.model.name,
         "model_config": dataclasses.asdict(loaded.config.model.config),
         "trained_steps": loaded.step,

@@ -5,6 +5,9 @@ feed the prompt one token at a time, then feed each chosen token back with
 the state outputs wired to the state inputs. The loop that chooses tokens is
 :func:`zoo.decoding.continue_sequences`, shared with the PyTorch sampler, so
 the same settings and seed choose alike on both paths.
+
+The tokenizer is rebuilt through the registry; if its plugin is gone, the
+error names the package the manifest recorded for it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from zoo.decoding import SamplingSettings, continue_sequences, prompt_ids
-from zoo_exports.manifest import read_manifest
+from zoo_exports.manifest import read_manifest, recorded_provider
 
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
 
@@ -66,7 +69,8 @@ def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, A
     from zoo.config import apply_values
 
     spec = manifest["tokenizer"]
-    component = registry.get("tokenizer", spec["name"])
+    component = registry.get_recorded("tokenizer", spec["name"],
+                                      recorded_provider(manifest, "tokenizer"), "this export")
     config = apply_values(component.default_config(), spec["config"], "tokenizer", spec["name"])
     tokenizer = component.load_factory()(config)
     tokenizer.load(Path(export_dir) / spec["directory"])
