@@ -2,12 +2,14 @@
 
 torch is installed first as the pinned CPU build (``ZOO_TORCH``, default
 ``torch==2.13.0``) so that the project's ordinary ``torch>=2.2`` range is
-already satisfied and no CUDA wheels are pulled.
+already satisfied and no CUDA wheels are pulled. The lint and type tools are
+pinned so that a new release cannot turn CI red on its own.
 """
 
 from __future__ import annotations
 
 import os
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -16,8 +18,32 @@ import nox
 nox.options.sessions = ["tests", "lint", "typecheck", "build_check"]
 nox.options.reuse_existing_virtualenvs = True
 
+def _put_pyenv_pythons_on_path() -> None:
+    """Let nox find every Python that pyenv installed, not only the active one.
+
+    pyenv's shims answer only for the active versions; its other
+    interpreters are found by appending their ``bin`` folders to PATH (after
+    everything else, so the usual ``python`` still comes first).
+    """
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    folders = sorted(str(p / "bin") for p in root.glob("3.*") if (p / "bin").is_dir())
+    os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *folders])
+
+
+_put_pyenv_pythons_on_path()
+PYPROJECT = nox.project.load_toml("pyproject.toml")
 TORCH = os.environ.get("ZOO_TORCH", "torch==2.13.0")
+RUFF = "ruff==0.17.6"
+MYPY = ["mypy==2.4.1", "types-tqdm==4.70.0.20261106"]
 PACKAGES = {"zoo", "zoo_plugins", "zoo_exports"}
+CORPUS = "zoo_plugins/datasets/data/tinyshakespeare.txt.gz"
+#: What the sdist holds (pyproject.toml's only-include): the sources, tests and tools.
+SDIST_PATHS = PYPROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["only-include"]
+#: The Python versions pyproject.toml's classifiers declare (requires-python agrees).
+PYTHONS = nox.project.python_versions(PYPROJECT)
+#: The torch-free tests (``-m torch_free``) live in these files; each Python runs them.
+TORCH_FREE_TESTS = ["tests/zoo/test_cli.py", "tests/zoo/test_config.py",
+                    "tests/zoo/test_registry.py"]
 
 
 def install_project(session: nox.Session, extras: str = "") -> None:
@@ -32,34 +58,65 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(python=PYTHONS)
+def pythons(session: nox.Session) -> None:
+    """The torch-free tests (CLI help, zoo list, config parsing) on every declared Python.
+
+    zoo is installed with every dependency but torch (whose CPU build is on
+    hand only for one Python here). An interpreter the machine lacks is
+    reported as skipped by nox; `nox -s pythons --error-on-missing-interpreters`
+    makes that a failure.
+    """
+    dependencies = [d for d in PYPROJECT["project"]["dependencies"]
+                    if not d.startswith("torch")]
+    session.install(*dependencies, "pytest>=8")
+    session.install("--no-deps", "-e", ".")
+    session.run("python", "-c", "import importlib.util as u; assert not u.find_spec('torch')")
+    session.run("pytest", "-m", "torch_free", *TORCH_FREE_TESTS, *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and common bugs with ruff."""
-    session.install("ruff")
+    session.install(RUFF)
     session.run("ruff", "check", ".", *session.posargs)
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Type-check the three packages with mypy (torch is left untyped to keep it fast)."""
-    session.install("mypy", "pluggy", "click", "numpy", "types-tqdm")
+    session.install(*MYPY, "pluggy", "click", "numpy")
     session.install("--no-deps", "-e", ".")
     session.run("mypy", *session.posargs)
 
 
 @nox.session
 def build_check(session: nox.Session) -> None:
-    """Build the wheel; its top-level import names must be exactly zoo, zoo_plugins, zoo_exports."""
+    """Build both archives: the wheel holds exactly zoo, zoo_plugins, zoo_exports (and the
+    packaged corpus); the sdist holds exactly the tracked sources, nothing a checkout made."""
     session.install("build")
     out = Path(session.create_tmp()) / "dist"
-    session.run("python", "-m", "build", "--wheel", "--outdir", str(out), silent=True)
+    session.run("python", "-m", "build", "--outdir", str(out), silent=True)
     [wheel] = out.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        tops = {name.split("/")[0] for name in archive.namelist()}
+        wheel_files = set(archive.namelist())
+    tops = {name.split("/")[0] for name in wheel_files}
     names = {t for t in tops if not t.endswith((".dist-info", ".data"))}
     if names != PACKAGES:
         session.error(f"wheel top-level names are {sorted(names)}, expected {sorted(PACKAGES)}")
+    if CORPUS not in wheel_files:
+        session.error(f"the wheel lacks {CORPUS}")
     session.log(f"{wheel.name}: top-level packages {sorted(names)}")
+
+    [sdist] = out.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        sdist_files = {m.name.split("/", 1)[1] for m in archive.getmembers() if m.isfile()}
+    tracked = session.run("git", "ls-files", *SDIST_PATHS, external=True, silent=True)
+    expected = set(str(tracked).split()) | {"PKG-INFO"}
+    if sdist_files != expected:
+        session.error(f"the sdist differs from the tracked sources: extra "
+                      f"{sorted(sdist_files - expected)}, missing {sorted(expected - sdist_files)}")
+    session.log(f"{sdist.name}: exactly the {len(expected) - 1} tracked source files")
 
 
 BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "list", "quality"]

@@ -170,7 +170,8 @@ class Trainer:
                 self.log(f"run already at step {start_step} of {train.steps}; raise --steps")
         existed = self.run_dir.exists()
         if dist.is_main and not self.resume:
-            runs.write_run_files(self.run_dir, self.config, tokenizer, tokenizer.vocab_size)
+            runs.write_run_files(self.run_dir, self.config, tokenizer, tokenizer.vocab_size,
+                                 registry=self.registry)
 
         step_model: Any = model
         if dist.enabled:

@@ -255,16 +255,19 @@ def export_onnx(
 
         session = _session(path)
         parity: dict[str, Any] = {"steps": parity_steps, "tolerance": tolerance}
-        for batch in (1, 3):
-            difference = rollout_difference(model, session, states, vocab, batch, parity_steps)
-            parity[f"max_abs_diff_batch{batch}"] = difference
-            log(f"parity, {parity_steps} steps at batch {batch}: max |logits difference| "
-                f"{difference:.2e}")
+        differences = {batch: rollout_difference(model, session, states, vocab, batch,
+                                                 parity_steps) for batch in (1, 3)}
+        # all checks first, then the report: a failed export prints its one error line only
+        for batch, difference in differences.items():
             if not difference <= tolerance:
                 raise ZooError(
                     f"the ONNX step differs from PyTorch by {difference:.2e} at batch {batch} "
                     f"(tolerance {tolerance:.0e}); nothing was written"
                 )
+        for batch, difference in differences.items():
+            parity[f"max_abs_diff_batch{batch}"] = difference
+            log(f"parity, {parity_steps} steps at batch {batch}: max |logits difference| "
+                f"{difference:.2e}")
 
         if quantize == "int8":
             from onnxruntime.quantization import QuantType, quantize_dynamic

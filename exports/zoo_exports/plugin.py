@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from zoo import hookimpl
+from zoo import Register, hookimpl
 from zoo_exports.onnx_exporter import OnnxExportConfig
 
 
 @hookimpl
-def zoo_register_exporters(register: Any) -> None:
+def zoo_register_exporters(register: Register) -> None:
     register(
         "onnx",
         summary="one-token step graph for onnxruntime, with tokenizer and manifest; parity-checked",

@@ -1,11 +1,11 @@
-"""Benchmark: the default `zoo train gru-tied`, timed end to end, with reference baselines.
+"""Benchmark: the default `zoo train gru-tied`, timed end to end, with a reference baseline.
 
 Runs, in one session on this machine:
-1. `zoo train gru-tied` with no options (the shakespeare dataset) — wall time and val loss;
-2. the same defaults on Tiny Shakespeare with nanoGPT's split (`--data tinyshakespeare.txt`);
-3. a count-based character bigram on the same split: the floor any model should beat.
+1. `zoo train gru-tied` with no options: the packaged Tiny Shakespeare, nanoGPT's
+   90/10 split — wall time (process start included) and validation loss;
+2. a count-based character bigram on the same split: the floor any model should beat.
 
-Usage: python tests/benchmarks/bench_default_run.py [--data PATH] [--skip-default]
+Usage: python tests/benchmarks/bench_default_run.py [--keep DIR]  (DIR: keep the run there)
 Numbers go to stdout and to bench-results/default_run.json.
 """
 
@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo_plugins.datasets.tinyshakespeare import packaged_text
+
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
 
 
 def count_bigram_val_loss(text: str) -> float:
@@ -55,19 +56,14 @@ def timed_train(args: list[str], out: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--skip-default", action="store_true",
-                        help="skip the run on the default shakespeare dataset")
+    parser.add_argument("--keep", type=Path, help="train the run into this new directory")
     options = parser.parse_args()
-
     results: dict[str, dict] = {}
-    text = options.data.read_text("utf-8")
+    text = packaged_text()
     results["count_bigram_tinyshakespeare"] = {"val_loss": round(count_bigram_val_loss(text), 4)}
     with tempfile.TemporaryDirectory() as scratch:
-        if not options.skip_default:
-            results["default_shakespeare"] = timed_train([], Path(scratch) / "default")
-        results["default_tinyshakespeare"] = timed_train(
-            ["--data", str(options.data)], Path(scratch) / "tiny")
+        out = options.keep or Path(scratch) / "default"
+        results["default_tinyshakespeare"] = timed_train([], out)
     for name, numbers in results.items():
         print(f"{name:32s} " + ", ".join(f"{k}={v}" for k, v in numbers.items()))
     out = REPO / "bench-results" / "default_run.json"

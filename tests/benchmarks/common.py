@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: where the data is, running zoo, saving numbers."""
+"""Helpers shared by the benchmark scripts: the corpus as a file, running zoo, saving numbers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,22 @@ import time
 from pathlib import Path
 from typing import Any
 
+from zoo_plugins.datasets.tinyshakespeare import packaged_text
+
 REPO = Path(__file__).resolve().parents[2]
-TINY_SHAKESPEARE = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
 RESULTS = REPO / "bench-results"
+
+
+def _tiny_shakespeare_file() -> Path:
+    """The standard corpus as a file, written from zoo's packaged (sha256-checked) copy."""
+    path = RESULTS / "tinyshakespeare.txt"
+    if not path.exists():
+        RESULTS.mkdir(exist_ok=True)
+        path.write_text(packaged_text(), "utf-8")
+    return path
+
+
+TINY_SHAKESPEARE = _tiny_shakespeare_file()
 
 
 def zoo(*args: str) -> float:

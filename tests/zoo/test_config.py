@@ -9,11 +9,13 @@ import pytest
 from zoo.config import RunConfig, TrainConfig, build_run_config, read_toml
 from zoo.errors import ZooError
 
+pytestmark = pytest.mark.torch_free  # nox -s pythons runs these on every Python
 
-def test_defaults_are_char_tokenizer_and_shakespeare(registry):
+
+def test_defaults_are_char_tokenizer_and_tiny_shakespeare(registry):
     config = build_run_config(registry, {"model": {"name": "gru-tied"}})
     assert (config.model.name, config.tokenizer.name, config.dataset.name) == (
-        "gru-tied", "char", "shakespeare")
+        "gru-tied", "char", "tinyshakespeare")
     assert config.train == TrainConfig()
 
 

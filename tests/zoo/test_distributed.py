@@ -19,7 +19,7 @@ def test_two_process_ddp_run(registry, small_corpus, tmp_path):
         "--set", "train.eval_interval=3", "--set", "train.eval_batches=4",
         "--set", "train.log_interval=3",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
                             env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = read_metrics(out)

@@ -8,6 +8,7 @@ import math
 import torch
 from torch.nn import functional as F
 
+from cli_errors import one_line_error
 from zoo.cli import cli
 from zoo.runs import load_run
 
@@ -55,10 +56,9 @@ def test_compare_table_and_plot(runner, registry, trained_run, tmp_path):
 def test_compare_missing_run_is_a_clear_error(runner, registry, trained_run, tmp_path):
     result = runner.invoke(cli, ["compare", str(trained_run), str(tmp_path / "nope")],
                            obj=registry)
-    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert "does not exist" in one_line_error(result)
 
 
 def test_eval_of_a_split_the_dataset_lacks(runner, registry, trained_run):
     result = runner.invoke(cli, ["eval", str(trained_run), "--split", "test"], obj=registry)
-    assert result.exit_code == 2
-    assert "dataset 'text' has no 'test' split" in result.stderr
+    assert "dataset 'text' has no 'test' split" in one_line_error(result)

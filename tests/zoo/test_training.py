@@ -13,12 +13,17 @@ import time
 import pytest
 import torch
 
+from cli_errors import one_line_error
 from zoo.cli import cli
 from zoo.config import build_run_config
 from zoo.decoding import SamplingSettings
+from zoo.registry import load_registry
 from zoo.runs import MODEL_FILE, load_run, plan_run_directory, read_metrics
 from zoo.sampling import generate
 from zoo.training import train_run
+
+#: Every installed architecture, one test case each, so one failure hides no other.
+ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 
 
 def test_run_directory_holds_everything_needed(trained_run):
@@ -100,10 +105,21 @@ def _train_in_subprocess(small_corpus, out, tiny_run, *extra):
     command = [sys.executable, "-m", "zoo", "train", "gru-tied", "--data", str(small_corpus),
                "--out", str(out), *tiny_run, "--steps", "100000",
                "--set", "train.eval_interval=2", "--set", "train.eval_batches=1", *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_ctrl_c if os.name == "posix" else None)
 
 
-def _wait_for(path, process, timeout=60.0):
+def _default_ctrl_c() -> None:
+    """Give the child Ctrl-C's default handling, whatever this process inherited.
+
+    A shell starts background jobs with SIGINT ignored, and Python keeps an
+    ignored SIGINT ignored; without this the Ctrl-C test would hang whenever
+    the suite runs in the background.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _wait_for(path, process, timeout=600.0):  # a guard against a hang, not a speed check
     deadline = time.monotonic() + timeout
     while not path.exists():
         assert process.poll() is None, process.communicate()
@@ -136,7 +152,7 @@ def test_ctrl_c_reports_the_kept_checkpoint(registry, small_corpus, tmp_path, ti
     process = _train_in_subprocess(small_corpus, out, tiny_run)
     _wait_for(out / MODEL_FILE, process)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = process.communicate(timeout=600)
     assert process.returncode == 130
     assert "interrupted at step" in stderr and "Traceback" not in stderr
     assert load_run(registry, out).step >= 2
@@ -155,25 +171,25 @@ def test_time_budget_stops_training_and_checkpoints(runner, registry, small_corp
     assert load_run(registry, out).step == last
 
 
+@pytest.mark.parametrize("name", ARCHITECTURES)
 def test_every_architecture_trains_samples_resumes_and_evaluates_through_the_cli(
-        runner, registry, small_corpus, tmp_path):
-    for name in registry.names("architecture"):
-        out = tmp_path / name
-        result = runner.invoke(cli, [
-            "train", name, "--data", str(small_corpus), "--out", str(out), "--steps", "2",
-            "--batch-size", "2", "--block-size", "16", "--device", "cpu", "--no-progress",
-            "--set", "train.eval_batches=1"], obj=registry)
-        assert result.exit_code == 0, (name, result.output)
-        sample = runner.invoke(cli, ["sample", str(out), "--max-new-tokens", "5", "--seed", "1"],
-                               obj=registry)
-        assert sample.exit_code == 0 and len(sample.output) >= 5, (name, sample.output)
-        resumed = runner.invoke(cli, ["train", name, "--resume", str(out), "--steps", "3",
-                                      "--no-progress"], obj=registry)
-        assert resumed.exit_code == 0, (name, resumed.output)
-        evaluated = runner.invoke(cli, ["eval", str(out), "--json"], obj=registry)
-        assert evaluated.exit_code == 0, (name, evaluated.output)
-        report = json.loads(evaluated.output)
-        assert report["step"] == 3 and math.isfinite(report["loss"]), (name, report)
+        runner, registry, small_corpus, tmp_path, name):
+    out = tmp_path / name
+    result = runner.invoke(cli, [
+        "train", name, "--data", str(small_corpus), "--out", str(out), "--steps", "2",
+        "--batch-size", "2", "--block-size", "16", "--device", "cpu", "--no-progress",
+        "--set", "train.eval_batches=1"], obj=registry)
+    assert result.exit_code == 0, result.output
+    sample = runner.invoke(cli, ["sample", str(out), "--max-new-tokens", "5", "--seed", "1"],
+                           obj=registry)
+    assert sample.exit_code == 0 and len(sample.output) >= 5, sample.output
+    resumed = runner.invoke(cli, ["train", name, "--resume", str(out), "--steps", "3",
+                                  "--no-progress"], obj=registry)
+    assert resumed.exit_code == 0, resumed.output
+    evaluated = runner.invoke(cli, ["eval", str(out), "--json"], obj=registry)
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.output)
+    assert report["step"] == 3 and math.isfinite(report["loss"]), report
 
 
 @pytest.mark.parametrize(("tokenizer", "extra"), [
@@ -198,3 +214,22 @@ def test_every_tokenizer_trains_samples_and_reports_bits_per_char(
     sample = runner.invoke(cli, ["sample", str(out), "--prompt", "ROMEO:", "--max-new-tokens",
                                  "8", "--seed", "0"], obj=registry)
     assert sample.exit_code == 0 and sample.output.startswith("ROMEO:")
+
+
+def test_missing_run_directory(runner, registry, tmp_path):
+    line = one_line_error(runner.invoke(cli, ["sample", str(tmp_path / "nope")], obj=registry))
+    assert "does not exist" in line
+
+
+def test_directory_that_is_not_a_run(runner, registry, tmp_path):
+    line = one_line_error(runner.invoke(cli, ["sample", str(tmp_path)], obj=registry))
+    assert "is not a zoo run" in line
+
+
+def test_corpus_too_small_for_one_window(runner, registry, tmp_path, tiny_run):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("hello world\n" * 2)
+    result = runner.invoke(
+        cli, ["train", "gru-tied", "--data", str(corpus), "--out", str(tmp_path / "r"),
+              *tiny_run], obj=registry)
+    assert "fewer than block_size + 1" in one_line_error(result)

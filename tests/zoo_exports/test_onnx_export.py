@@ -14,19 +14,13 @@ import pytest
 from click.testing import CliRunner
 from onnx import numpy_helper
 
+from cli_errors import one_line_error
 from zoo.cli import cli
 from zoo.registry import load_registry
 from zoo_exports.manifest import read_manifest
 
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _one_line_error(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert "Traceback" not in result.output
-    return lines[-1]
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -187,7 +181,7 @@ def test_a_failed_parity_check_leaves_no_directory(registry, train_small, tmp_pa
     out = tmp_path / "export"
     result = CliRunner().invoke(cli, ["export", str(run), "--onnx", "--out", str(out),
                                       "--set", "export.tolerance=-1"], obj=registry)
-    line = _one_line_error(result)
+    line = one_line_error(result)
     assert "the ONNX step differs from PyTorch" in line and "nothing was written" in line
     assert not out.exists()
     assert not any(tmp_path.iterdir())  # no temporary directory left behind either
@@ -203,7 +197,7 @@ def test_a_failed_torch_export_is_one_clear_line(registry, train_small, tmp_path
     out = tmp_path / "export"
     result = CliRunner().invoke(cli, ["export", str(train_small("rnn")), "--onnx", "--out",
                                       str(out)], obj=registry)
-    line = _one_line_error(result)
+    line = one_line_error(result)
     assert "torch could not export 'rnn' to ONNX opset 17" in line and "aten::mystery" in line
     assert not out.exists() and not any(tmp_path.iterdir())
 
@@ -213,8 +207,24 @@ def test_an_existing_export_directory_is_never_overwritten(registry, export_smal
     before = (out / "model.onnx").read_bytes()
     result = CliRunner().invoke(cli, ["export", str(run), "--onnx", "--out", str(out)],
                                 obj=registry)
-    assert "already exists" in _one_line_error(result)
+    assert "already exists" in one_line_error(result)
     assert (out / "model.onnx").read_bytes() == before
+
+
+def test_the_default_export_goes_inside_the_run_and_is_never_overwritten(
+        registry, train_small, tmp_path, monkeypatch):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(train_small("bigram"), run)
+    monkeypatch.chdir(tmp_path)  # a source checkout would hold exports/zoo_exports here
+    result = CliRunner().invoke(cli, ["export", str(run), "--onnx"], obj=registry)
+    assert result.exit_code == 0, result.output
+    assert f"sample it: zoo sample --onnx {run / 'onnx'}" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing beside the run
+    assert read_manifest(run / "onnx")["architecture"] == "bigram"
+    again = CliRunner().invoke(cli, ["export", str(run), "--onnx"], obj=registry)
+    assert "already exists" in one_line_error(again)
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -227,7 +237,7 @@ def test_an_existing_export_directory_is_never_overwritten(registry, export_smal
 def test_mistakes_get_one_clear_line(registry, train_small, tmp_path, argv, message):
     run = str(train_small("bigram"))
     argv = [run if a == "RUN" else str(tmp_path / "nope") if a == "MISSING" else a for a in argv]
-    assert message in _one_line_error(CliRunner().invoke(cli, argv, obj=registry))
+    assert message in one_line_error(CliRunner().invoke(cli, argv, obj=registry))
 
 
 def test_a_tampered_model_file_is_refused(registry, export_small, tmp_path):
@@ -239,7 +249,7 @@ def test_a_tampered_model_file_is_refused(registry, export_small, tmp_path):
     with open(copy / "model.onnx", "ab") as handle:
         handle.write(b"\0")
     result = CliRunner().invoke(cli, ["sample", "--onnx", str(copy)], obj=registry)
-    assert "does not match the sha256 in manifest.json" in _one_line_error(result)
+    assert "does not match the sha256 in manifest.json" in one_line_error(result)
 
 
 def test_the_readme_numpy_loop_drives_an_export(export_small):

@@ -27,11 +27,21 @@ def registry_from(ctx: click.Context) -> Registry:
 
 
 class ZooGroup(click.Group):
-    """A click group that prints a :class:`ZooError` as one line and exits with code 2."""
+    """A click group that prints a user's mistake as one line and exits with code 2.
+
+    Both zoo's own :class:`ZooError` and click's usage errors (an unknown
+    option, a bad choice) become ``error: ...``, the latter with where to
+    find help instead of click's four-line usage block.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ZooError as error:
             click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx else ctx.command_path
+            message = error.format_message().rstrip(".")
+            click.echo(f"error: {message}; see '{where} --help'", err=True)
             ctx.exit(2)

@@ -16,8 +16,14 @@ from zoo.cli.common import registry_from
 from zoo.errors import ZooError
 
 
-def plan_export_directory(out: Path | None, run: Path) -> Path:
-    path = out or Path("exports") / run.resolve().name
+def plan_export_directory(out: Path | None, run: Path, exporter: str) -> Path:
+    """Where the export goes: ``--out``, else ``RUN/EXPORTER`` (``runs/NAME/onnx``).
+
+    The default sits inside the run it came from, so exports never land in a
+    source checkout (``exports/`` there is zoo's own package) and travel with
+    their run. An existing non-empty directory is never reused.
+    """
+    path = out or run / exporter
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ZooError(f"export directory {str(path)!r} already exists and is not empty; "
                        "choose another --out or remove it")
@@ -29,7 +35,7 @@ def plan_export_directory(out: Path | None, run: Path) -> Path:
 @click.option("--onnx", "use_onnx", is_flag=True, help="Export the one-token step to ONNX.")
 @click.option("--exporter", help="Another registered exporter (see `zoo list --kind exporter`).")
 @click.option("--out", type=click.Path(path_type=Path),
-              help="Export directory to create (default: exports/RUN_NAME).")
+              help="Export directory to create (default: RUN/EXPORTER, e.g. RUN/onnx).")
 @click.option("--opset", type=int, help="ONNX opset (export.opset, default 17).")
 @click.option("--quantize", type=click.Choice(["int8"]),
               help="onnxruntime dynamic int8 quantization of the weights.")
@@ -60,7 +66,7 @@ def export_command(ctx: click.Context, run: Path, use_onnx: bool, exporter: str 
         values["quantize"] = quantize
     config = apply_values(component.default_config(), values, "export",
                           f"exporter {component.name!r}")
-    out_dir = plan_export_directory(out, run)
+    out_dir = plan_export_directory(out, run, component.name)
     loaded = load_run(registry, run)
     started = time.perf_counter()
     component.load_factory()(config).export(

@@ -21,8 +21,10 @@ def exported_generate(registry: Any, export_dir: Path) -> Any:
         what = "does not exist" if not export_dir.exists() else "has no manifest.json"
         raise ZooError(f"export directory {str(export_dir)!r} {what}; "
                        "make one with `zoo export RUN --onnx`")
-    name = json.loads(manifest.read_text("utf-8")).get("exporter", "onnx")
-    component = registry.get("exporter", name)
+    data = json.loads(manifest.read_text("utf-8"))
+    name = data.get("exporter", "onnx")
+    recorded = (data.get("providers") or {}).get("exporter")
+    component = registry.get_recorded("exporter", name, recorded, "this export")
     exporter = component.load_factory()(component.default_config())
     if not hasattr(exporter, "generate"):
         raise ZooError(f"the {name!r} exporter cannot sample from its exports")

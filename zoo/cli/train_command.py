@@ -63,19 +63,21 @@ def resumed_config(registry: Any, run_dir: Path, architecture: str, overrides: l
     from zoo.config import build_run_config
 
     raw = runs.read_config(run_dir)
+    runs.check_components_installed(registry, raw)
     if raw["model"]["name"] != architecture:
         raise ZooError(
             f"run {str(run_dir)!r} trains {raw['model']['name']!r}, not {architecture!r}; "
             f"use zoo train {raw['model']['name']} --resume {run_dir}"
         )
     run_config = build_run_config(registry, raw, overrides)
-    runs.write_config(run_dir, run_config, int(raw["vocab_size"]))
+    runs.write_config(run_dir, run_config, int(raw["vocab_size"]), registry=registry)
     return run_config
 
 
 @click.command("train")
 @click.argument("architecture")
-@click.option("--dataset", help="Dataset (default: tinyshakespeare); see `zoo list --kind dataset`.")
+@click.option("--dataset",
+              help="Dataset (default: tinyshakespeare); see `zoo list --kind dataset`.")
 @click.option("--tokenizer", help="Tokenizer name (default: char).")
 @click.option("--data", multiple=True, metavar="PATH",
               help="Train on local UTF-8 file(s) with the text dataset; repeatable.")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from zoo import hookimpl
+from zoo import Register, hookimpl
 from zoo_plugins.architectures.configs import (
     BigramConfig,
     GRUTiedConfig,
@@ -16,7 +14,7 @@ _MODULE = "zoo_plugins.architectures"
 
 
 @hookimpl
-def zoo_register_architectures(register: Any) -> None:
+def zoo_register_architectures(register: Register) -> None:
     register(
         "bigram",
         summary="next-token logits straight from a V x V embedding table",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from zoo import hookimpl
+from zoo import Register, hookimpl
 from zoo_plugins.datasets.text import TextConfig
 from zoo_plugins.datasets.tinyshakespeare import TinyShakespeareConfig
 from zoo_plugins.datasets.wikitext import WikiText2Config
 
 
 @hookimpl
-def zoo_register_datasets(register: Any) -> None:
+def zoo_register_datasets(register: Register) -> None:
     register(
         "text",
         summary="local UTF-8 files, folders or globs (dataset.path); first 90% train, last 10% val",

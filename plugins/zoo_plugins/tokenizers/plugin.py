@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from zoo import hookimpl
+from zoo import Register, hookimpl
 from zoo_plugins.tokenizers.bpe import BPEConfig
 from zoo_plugins.tokenizers.byte import ByteConfig
 from zoo_plugins.tokenizers.char import CharConfig
@@ -14,7 +12,7 @@ _MODULE = "zoo_plugins.tokenizers"
 
 
 @hookimpl
-def zoo_register_tokenizers(register: Any) -> None:
+def zoo_register_tokenizers(register: Register) -> None:
     register(
         "char",
         summary="one token per character seen in training; unseen characters become <unk>",
