@@ -133,3 +133,18 @@ def test_recorded_provider_hint(registry, recorded, hint):
         registry.get_recorded("tokenizer", "gone", recorded, "this export")
     available = ", ".join(registry.names("tokenizer"))
     assert str(error.value) == f"no tokenizer 'gone'; available: {available}{hint}"
+
+
+def test_zoo_train_records_the_providers_and_resume_keeps_them(runner, registry, small_corpus,
+                                                               tiny_run, tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(cli, ["train", "gru-tied", "--data", str(small_corpus), "--out",
+                                 str(out), *tiny_run], obj=registry)
+    assert result.exit_code == 0, result.output
+    recorded = read_config(out)["providers"]
+    assert {section: (p["distribution"], p["version"]) for section, p in recorded.items()} == {
+        section: ("zoo-lm", __version__) for section in ("model", "tokenizer", "dataset")}
+    resumed = runner.invoke(cli, ["train", "gru-tied", "--resume", str(out), "--steps", "10",
+                                  "--no-progress"], obj=registry)
+    assert resumed.exit_code == 0, resumed.output
+    assert read_config(out)["providers"] == recorded
