@@ -9,8 +9,14 @@ Plugin authors need only ``hookimpl`` (to mark hook implementations) and
 ``Register`` (the type of the ``register`` callable the registration hooks
 receive); the package ships ``py.typed``, so type checkers read its annotations.
 
+The Python API (:mod:`zoo.api`) is reachable from here: ``zoo.train``,
+``zoo.load``, ``zoo.load_export``, ``zoo.compare`` and ``zoo.components``,
+loaded on first use.
+
 Importing this package is cheap: it never imports torch.
 """
+
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -26,4 +32,22 @@ PLUGIN_API_VERSION = 1
 #: Decorator for hook implementations: ``@hookimpl def zoo_register_...``.
 hookimpl = pluggy.HookimplMarker("zoo")
 
-__all__ = ["PLUGIN_API_VERSION", "Register", "__version__", "hookimpl"]
+#: The Python API, imported from :mod:`zoo.api` on first use so that ``import zoo`` stays cheap.
+API = ("Comparison", "Export", "Run", "compare", "components", "load", "load_export", "train")
+
+if TYPE_CHECKING:
+    from zoo.api import Comparison, Export, Run, compare, components, load, load_export, train
+
+
+def __getattr__(name: str) -> Any:
+    if name in API:
+        from zoo import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+__all__ = [
+    "API", "PLUGIN_API_VERSION", "Comparison", "Export", "Register", "Run", "__version__",
+    "compare", "components", "hookimpl", "load", "load_export", "train",
+]

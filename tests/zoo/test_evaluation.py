@@ -50,7 +50,7 @@ def test_compare_table_and_plot(runner, registry, trained_run, tmp_path):
     assert rows[0]["train_tokens_per_s"] > 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = runner.invoke(cli, ["compare", str(trained_run)], obj=registry).output
-    assert table.splitlines()[0].split()[:3] == ["run", "arch", "params"]
+    assert table.splitlines()[0].split()[:4] == ["#", "run", "arch", "tokenizer"]
 
 
 def test_compare_missing_run_is_a_clear_error(runner, registry, trained_run, tmp_path):

@@ -6,18 +6,9 @@ from typing import Any
 
 import click
 
+from zoo.api import default_registry as get_registry
 from zoo.errors import ZooError
-from zoo.registry import Registry, load_registry
-
-_registry: Registry | None = None
-
-
-def get_registry() -> Registry:
-    """The registry of installed plugins, loaded once per process on first use."""
-    global _registry
-    if _registry is None:
-        _registry = load_registry()
-    return _registry
+from zoo.registry import Registry
 
 
 def registry_from(ctx: click.Context) -> Registry:

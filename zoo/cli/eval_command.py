@@ -22,16 +22,10 @@ def eval_command(
     ctx: click.Context, run: Path, split: str, batch_size: int, device: str, as_json: bool
 ) -> None:
     """Evaluate RUN on every token of a split, in windows of its training block size."""
-    from zoo.devices import resolve_device
-    from zoo.evaluation import evaluate_run
-    from zoo.runs import load_run
-    from zoo.training import count_parameters
+    from zoo.api import load
 
-    registry = registry_from(ctx)
-    loaded = load_run(registry, run, device=str(resolve_device(device)))
-    result = evaluate_run(registry, loaded, split, batch_size)
-    result.update(run=str(run), architecture=loaded.config.model.name, step=loaded.step,
-                  parameters=count_parameters(loaded.model))
+    result = load(run, device, registry=registry_from(ctx)).evaluate(split, batch_size)
+    result["run"] = str(run)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

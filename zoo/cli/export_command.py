@@ -1,76 +1,117 @@
 """``zoo export RUN --onnx``: turn a trained run into a deployable export directory.
 
-The core knows exporters only through the registry: ``--onnx`` picks the
-exporter named ``onnx`` (built in, from ``zoo_exports``); ``--exporter NAME``
-picks any other.
+The core knows exporters only through the registry, as datasette's
+``publish`` knows its publishers: each registered exporter adds a flag named
+after it (``--onnx``) and one option per field of its config dataclass
+(``--opset``, ``--quantize``), with that field's comment as help. The core
+CLI itself names no exporter and no exporter option.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 from zoo.cli.common import registry_from
 from zoo.errors import ZooError
+from zoo.registry import Component, Registry
+
+FLAG_PREFIX = "exporter_"  # parameter names of the per-exporter flags: exporter_onnx
+OPTION_PREFIX = "export_"  # parameter names of the exporter config options: export_opset
 
 
-def plan_export_directory(out: Path | None, run: Path, exporter: str) -> Path:
-    """Where the export goes: ``--out``, else ``RUN/EXPORTER`` (``runs/NAME/onnx``).
-
-    The default sits inside the run it came from, so exports never land in a
-    source checkout (``exports/`` there is zoo's own package) and travel with
-    their run. An existing non-empty directory is never reused.
-    """
-    path = out or run / exporter
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ZooError(f"export directory {str(path)!r} already exists and is not empty; "
-                       "choose another --out or remove it")
-    return path
+def field_comments(config_class: type) -> dict[str, str]:
+    """The ``# comment`` after each field of a config dataclass, the field's documentation."""
+    try:
+        source = inspect.getsource(config_class)
+    except (OSError, TypeError):
+        return {}
+    return dict(re.findall(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", source, re.MULTILINE))
 
 
-@click.command("export")
+#: Names of export's own options; an exporter or field named like one is reached by
+#: --exporter NAME or --set export.KEY=VALUE instead.
+RESERVED = {"exporter", "out", "set", "help", "h"}
+
+
+def _exporter_params(registry: Registry) -> list[click.Parameter]:
+    """A flag per exporter and an option per exporter config field (shared names merged)."""
+    flags: list[click.Parameter] = []
+    fields: dict[str, list[tuple[Component, Any, str]]] = {}
+    for component in registry.select("exporter"):
+        if component.name not in RESERVED:
+            flags.append(click.Option([f"--{component.name}", f"{FLAG_PREFIX}{component.name}"],
+                                      is_flag=True,
+                                      help=f"The {component.name} exporter: {component.summary}."))
+        comments = field_comments(component.config)
+        for field in dataclasses.fields(component.config):
+            if field.name.replace("_", "-") in RESERVED:
+                continue
+            default = getattr(component.default_config(), field.name)
+            fields.setdefault(field.name, []).append(
+                (component, default, comments.get(field.name, "")))
+    options: list[click.Parameter] = []
+    for name, owners in fields.items():
+        about = "; ".join(f"{c.name}: {comment} (default {default})".replace("(default )", "")
+                          for c, default, comment in owners)
+        options.append(click.Option([f"--{name.replace('_', '-')}", f"{OPTION_PREFIX}{name}"],
+                                    metavar="VALUE", help=f"export.{name}, {about}"))
+    return flags + options
+
+
+class ExportCommand(click.Command):
+    """``zoo export``, whose exporter flags and options come from the registered exporters."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        *own, help_option = params
+        return [*own, *_exporter_params(registry_from(ctx)), help_option]
+
+
+def _chosen_exporter(flags: dict[str, bool], exporter: str | None) -> str:
+    chosen = [name for name, on in flags.items() if on] + ([exporter] if exporter else [])
+    if len(chosen) != 1:
+        names = ", ".join(f"--{name}" for name in flags) or "none installed"
+        raise ZooError(f"choose one exporter: {names}, or --exporter NAME")
+    return chosen[0]
+
+
+@click.command("export", cls=ExportCommand)
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--onnx", "use_onnx", is_flag=True, help="Export the one-token step to ONNX.")
-@click.option("--exporter", help="Another registered exporter (see `zoo list --kind exporter`).")
+@click.option("--exporter", help="A registered exporter by name (see `zoo list --kind exporter`).")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Export directory to create (default: RUN/EXPORTER, e.g. RUN/onnx).")
-@click.option("--opset", type=int, help="ONNX opset (export.opset, default 17).")
-@click.option("--quantize", type=click.Choice(["int8"]),
-              help="onnxruntime dynamic int8 quantization of the weights.")
 @click.option("--set", "overrides", multiple=True, metavar="export.KEY=VALUE",
-              help="Override one exporter option; repeatable.")
+              help="Set one exporter option; repeatable.")
 @click.pass_context
-def export_command(ctx: click.Context, run: Path, use_onnx: bool, exporter: str | None,
-                   out: Path | None, opset: int | None, quantize: str | None,
-                   overrides: tuple[str, ...]) -> None:
+def export_command(ctx: click.Context, run: Path, exporter: str | None, out: Path | None,
+                   overrides: tuple[str, ...], **exporter_options: Any) -> None:
     """Export the trained RUN (e.g. `zoo export runs/NAME --onnx`)."""
-    from zoo.config import apply_values
-    from zoo.runs import load_run
+    from zoo.api import load
+    from zoo.config import parse_overrides
 
-    if use_onnx == bool(exporter):
-        raise ZooError("choose one exporter: --onnx, or --exporter NAME")
+    flags = {k.removeprefix(FLAG_PREFIX): bool(v) for k, v in exporter_options.items()
+             if k.startswith(FLAG_PREFIX)}  # {"onnx": True}
+    name = _chosen_exporter(flags, exporter)
     registry = registry_from(ctx)
-    component = registry.get("exporter", "onnx" if use_onnx else str(exporter))
-    values: dict[str, object] = {}
-    for text in overrides:
-        target, _, value = text.partition("=")
-        section, _, key = target.partition(".")
-        if section != "export" or not key or not _:
-            raise ZooError(f"--set for export expects export.KEY=VALUE, got {text!r}")
-        values[key] = value
-    if opset is not None:
-        values["opset"] = opset
-    if quantize is not None:
-        values["quantize"] = quantize
-    config = apply_values(component.default_config(), values, "export",
-                          f"exporter {component.name!r}")
-    out_dir = plan_export_directory(out, run, component.name)
-    loaded = load_run(registry, run)
+    fields = {f.name for f in dataclasses.fields(registry.get("exporter", name).config)}
+    values: dict[str, Any] = dict(parse_overrides(overrides, ("export",))["export"])
+    for key, value in exporter_options.items():
+        option = key.removeprefix(OPTION_PREFIX)
+        if key.startswith(OPTION_PREFIX) and value is not None:
+            if option not in fields:
+                raise ZooError(f"--{option.replace('_', '-')} is not an option of the {name!r} "
+                               f"exporter; its options: {', '.join(sorted(fields)) or 'none'}")
+            values[option] = value
     started = time.perf_counter()
-    component.load_factory()(config).export(
-        loaded, out_dir, log=lambda text: click.echo(text, err=True))
-    click.echo(f"exported {loaded.config.model.name} (step {loaded.step}) to {out_dir} in "
+    loaded = load(run, registry=registry)
+    export = loaded.export(out, name, log=lambda text: click.echo(text, err=True), **values)
+    click.echo(f"exported {loaded.architecture} (step {loaded.step}) to {export.directory} in "
                f"{time.perf_counter() - started:.1f}s\n"
-               f"sample it: zoo sample --onnx {out_dir}")
+               f"sample it: zoo sample --onnx {export.directory}")

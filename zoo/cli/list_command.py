@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from zoo import api
 from zoo.cli.common import registry_from
 from zoo.registry import KINDS, Registry
 
@@ -23,7 +24,7 @@ def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[
             "plugin": c.provider.plugin,
             "config": dataclasses.asdict(c.default_config()),
         }
-        for c in registry.select(kind, pattern)
+        for c in api.components(kind, pattern, registry=registry)
     ]
     broken = [
         {"plugin": b.provider.plugin, "distribution": b.provider.distribution,

@@ -10,68 +10,16 @@ import click
 from zoo.cli.common import registry_from
 from zoo.errors import ZooError
 
-# CLI shortcut option -> the config key it sets.
-SHORTCUTS = {
-    "steps": "train.steps",
-    "batch_size": "train.batch_size",
-    "block_size": "train.block_size",
-    "lr": "train.lr",
-    "device": "train.device",
-    "seed": "train.seed",
-    "stateful": "train.stateful",
-    "compile": "train.compile",
-    "max_seconds": "train.max_seconds",
-}
-# What may change when a run is resumed; everything else is fixed by the run.
-RESUMABLE = {"steps", "device"}
+#: What ``--resume`` may change; everything else is fixed by the run.
+RESUMABLE = ("steps", "device")
 
 
-def config_layers(
-    architecture: str,
-    dataset: str | None,
-    tokenizer: str | None,
-    data: tuple[str, ...],
-    config_file: Path | None,
-) -> dict[str, dict[str, Any]]:
-    """TOML-shaped sections from the config file and the component options (options win)."""
-    from zoo.config import SECTIONS, read_toml
-
-    layers: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
-    if config_file is not None:
-        for section, values in read_toml(config_file).items():
-            layers[section].update(values)
-    layers["model"]["name"] = architecture
-    if data:
-        if dataset not in (None, "text"):
-            raise ZooError(f"--data reads local files with the text dataset, not {dataset!r}")
-        dataset = "text"
-        layers["dataset"] = {"path": list(data)}
-    if dataset is not None:
-        if layers["dataset"].get("name", dataset) != dataset:
-            layers["dataset"] = {k: v for k, v in layers["dataset"].items() if k == "path"}
-        layers["dataset"]["name"] = dataset
-    if tokenizer is not None:
-        if layers["tokenizer"].get("name", tokenizer) != tokenizer:
-            layers["tokenizer"] = {}
-        layers["tokenizer"]["name"] = tokenizer
-    return layers
-
-
-def resumed_config(registry: Any, run_dir: Path, architecture: str, overrides: list[str]) -> Any:
-    """The config of the run in ``run_dir`` with ``overrides`` applied, saved back to it."""
-    from zoo import runs
-    from zoo.config import build_run_config
-
-    raw = runs.read_config(run_dir)
-    runs.check_components_installed(registry, raw)
-    if raw["model"]["name"] != architecture:
-        raise ZooError(
-            f"run {str(run_dir)!r} trains {raw['model']['name']!r}, not {architecture!r}; "
-            f"use zoo train {raw['model']['name']} --resume {run_dir}"
-        )
-    run_config = build_run_config(registry, raw, overrides)
-    runs.write_config(run_dir, run_config, int(raw["vocab_size"]), registry=registry)
-    return run_config
+def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
+    """``--resume`` continues a run with its own settings: name any other option given."""
+    given = [f"--{name.replace('_', '-')}" for name, value in fixed.items() if value]
+    if given:
+        raise ZooError(f"--resume continues a run with its own settings; drop {', '.join(given)} "
+                       "(only --steps and --device may change)")
 
 
 @click.command("train")
@@ -102,65 +50,41 @@ def resumed_config(registry: Any, run_dir: Path, architecture: str, overrides: l
               help="Run directory to create (default: runs/ARCH-TIMESTAMP).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @click.pass_context
-def train_command(
-    ctx: click.Context,
-    architecture: str,
-    dataset: str | None,
-    tokenizer: str | None,
-    data: tuple[str, ...],
-    config_file: Path | None,
-    overrides: tuple[str, ...],
-    out: Path | None,
-    progress: bool,
-    resume_dir: Path | None,
-    **shortcuts: Any,
-) -> None:
+def train_command(ctx: click.Context, architecture: str, dataset: str | None,
+                  tokenizer: str | None, data: tuple[str, ...], config_file: Path | None,
+                  overrides: tuple[str, ...], out: Path | None, progress: bool,
+                  resume_dir: Path | None, **shortcuts: Any) -> None:
     """Train ARCHITECTURE (e.g. gru-tied) and write a run directory.
 
     Settings apply in order: defaults, --config, shortcuts, --set. With
     --resume RUN the run's own settings are used; only --steps and --device
     may change.
     """
-    from zoo.config import build_run_config
-    from zoo.runs import plan_run_directory
+    from zoo.api import Run, train
+    from zoo.config import parse_override
+    from zoo.training import TrainingInterrupted
 
     registry = registry_from(ctx)
-    given = {name: value for name, value in shortcuts.items() if value is not None}
-    shortcut_overrides = [f"{SHORTCUTS[name]}={value}" for name, value in given.items()]
-    if resume_dir is not None:
-        fixed = [name for name, value in [("--dataset", dataset), ("--tokenizer", tokenizer),
-                 ("--data", data), ("--config", config_file), ("--set", overrides),
-                 ("--out", out)] if value]
-        fixed += ["--" + name.replace("_", "-") for name in given if name not in RESUMABLE]
-        if fixed:
-            raise ZooError(
-                f"--resume continues a run with its own settings; drop {', '.join(fixed)} "
-                "(only --steps and --device may change)"
-            )
-        run_config = resumed_config(registry, resume_dir, architecture, shortcut_overrides)
-        run_dir = resume_dir
-    else:
-        layers = config_layers(architecture, dataset, tokenizer, data, config_file)
-        run_config = build_run_config(registry, layers, [*shortcut_overrides, *overrides])
-        run_dir = plan_run_directory(out, run_config.model.name)
-
-    from zoo.training import TrainingInterrupted, train_run
-
+    log = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
-        result = train_run(registry, run_config, run_dir, progress=progress,
-                           resume=resume_dir is not None,
-                           log=lambda text: click.echo(text, err=True))
+        if resume_dir is not None:
+            _refuse_fixed_settings({
+                "dataset": dataset, "tokenizer": tokenizer, "data": data, "config": config_file,
+                "set": overrides, "out": out,
+                **{k: v is not None for k, v in shortcuts.items() if k not in RESUMABLE}})
+            run = Run(resume_dir, registry).resume(
+                shortcuts["steps"], device=shortcuts["device"], architecture=architecture,
+                progress=progress, log=log)
+        else:
+            settings = {f"{section}.{key}": value
+                        for section, key, value in map(parse_override, overrides)}
+            run = train(architecture, data=data, dataset=dataset, tokenizer=tokenizer,
+                        config=config_file, out=out, progress=progress, registry=registry,
+                        log=log, **shortcuts, **settings)
     except TrainingInterrupted as interrupted:
         click.echo(f"\n{interrupted}", err=True)
         ctx.exit(130)
     from zoo.distributed import DistributedContext
 
-    if not DistributedContext.from_environment().is_main:
-        return
-    evaluation = result.final_eval
-    click.echo(
-        f"done: {result.steps} steps in {result.seconds:.0f}s "
-        f"({result.tokens_per_second:,.0f} tokens/s); val loss {evaluation['loss']:.4f}, "
-        f"bits/char {evaluation['bits_per_char']:.3f}\n"
-        f"sample it: zoo sample {run_dir}"
-    )
+    if DistributedContext.from_environment().is_main:
+        click.echo(f"sample it: zoo sample {run.directory}")

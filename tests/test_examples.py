@@ -1,0 +1,43 @@
+"""examples/quickstart.ipynb runs top to bottom in a real Jupyter kernel and shows its results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
+
+
+def _text(cell) -> str:
+    """Everything a cell printed or displayed as text."""
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def _cell(notebook, source_start: str):
+    return next(c for c in notebook.cells if c.cell_type == "code"
+                and c.source.startswith(source_start))
+
+
+@pytest.mark.slow
+def test_quickstart_notebook_runs_and_shows_its_results(tmp_path):
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, errors
+    assert "'gru-tied'" in _text(_cell(notebook, "import zoo"))
+    trained = _cell(notebook, "run = zoo.train(")
+    assert "text/html" in trained.outputs[-1]["data"]  # the run shows itself as a table
+    assert _text(_cell(notebook, 'print(run.sample("ROMEO:"')).startswith("ROMEO:")
+    assert "'bits_per_char'" in _text(_cell(notebook, "scores = run.evaluate()"))
+    plotted = _cell(notebook, "run.plot()")
+    assert any("image/png" in o.get("data", {}) for o in plotted.outputs)  # drawn inline
+    assert _text(_cell(notebook, "from_onnx = ")).rstrip().endswith("True")  # same greedy text
+    assert (tmp_path / "runs" / "quickstart" / "onnx" / "manifest.json").exists()

@@ -1,0 +1,177 @@
+"""The Python API (zoo.api): what the CLI does, as calls, with the CLI's numbers and errors."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from matplotlib.figure import Figure
+
+import zoo
+from zoo import api
+from zoo.cli import cli
+from zoo.errors import ZooError
+from zoo.runs import read_metrics
+
+TINY = {"steps": 8, "batch_size": 4, "block_size": 32, "device": "cpu", "progress": False,
+        "log": lambda line: None, "model.embed": 32, "model.hidden": 48,
+        "train.eval_interval": 4, "train.eval_batches": 2}
+
+
+@pytest.fixture(scope="module")
+def run(registry, small_corpus, tmp_path_factory) -> api.Run:
+    """A tiny gru-tied run trained once through zoo.train, shared by read-only tests."""
+    out = tmp_path_factory.mktemp("api") / "run"
+    return zoo.train("gru-tied", data=small_corpus, out=out, registry=registry, **TINY)
+
+
+@pytest.fixture(scope="module")
+def export(run) -> api.Export:
+    return run.export(run.directory.parent / "export", log=lambda line: None)
+
+
+def test_import_zoo_and_listing_never_import_torch():
+    code = ("import sys, zoo\nnames = [c.name for c in zoo.components('architecture')]\n"
+            "assert 'gru-tied' in names, names\nassert 'torch' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_components_filter_like_zoo_list(registry):
+    names = [c.name for c in zoo.components("architecture", "gru*", registry=registry)]
+    assert names == ["gru", "gru-tied"]
+    with pytest.raises(ZooError, match="no component kind 'model'; kinds: architecture"):
+        zoo.components("model")
+
+
+def test_train_returns_the_run_it_wrote(run):
+    assert run.step == 8 and run.architecture == "gru-tied"
+    assert (run.config.model.config.hidden, run.config.train.block_size) == (48, 32)
+    assert run.metrics == read_metrics(run.directory) and run.metrics[-1]["split"] == "val"
+    assert run.parameters == sum(p.numel() for p in run.model.parameters())
+    assert run.tokenizer.vocab_size == run.model.embedding.num_embeddings
+
+
+def test_data_paths_are_stored_absolute(run, small_corpus):
+    assert run.config.dataset.config.path == [str(small_corpus.absolute())]
+
+
+def test_sample_gives_the_prompt_and_its_continuation(run):
+    texts = run.sample("ROMEO:", max_new_tokens=20, seed=3, num_samples=2)
+    assert len(texts) == 2 and all(t.startswith("ROMEO:") for t in texts)
+    assert run.sample("ROMEO:", max_new_tokens=20, seed=3, num_samples=2) == texts
+
+
+def test_stream_yields_the_text_sample_returns(run):
+    pieces = list(run.stream("ROMEO:", max_new_tokens=30, seed=5, top_k=10))
+    assert len(pieces) > 1
+    assert "ROMEO:" + "".join(pieces) == run.sample("ROMEO:", max_new_tokens=30, seed=5,
+                                                    top_k=10)[0]
+
+
+def test_stopping_a_stream_early_is_clean(run):
+    stream = run.stream(max_new_tokens=400, seed=1)
+    first = next(stream)
+    stream.close()
+    assert isinstance(first, str)
+
+
+def test_evaluate_gives_the_numbers_zoo_eval_prints(registry, run):
+    result = CliRunner().invoke(cli, ["eval", str(run.directory), "--json"], obj=registry)
+    assert result.exit_code == 0, result.output
+    assert run.evaluate() == json.loads(result.output)
+
+
+def test_plot_is_a_figure_of_both_curves(run):
+    figure = run.plot()
+    assert isinstance(figure, Figure)
+    by_step, _ = figure.axes
+    assert len(by_step.lines) == 2  # training and validation
+    assert by_step.get_ylabel().startswith("loss (nats/token)")
+
+
+def test_export_samples_like_the_run_without_torch(run, export):
+    assert export.manifest["architecture"] == "gru-tied"
+    greedy = {"max_new_tokens": 40, "temperature": 0}
+    assert export.sample("ROMEO:", **greedy) == run.sample("ROMEO:", **greedy)
+    assert "ROMEO:" + "".join(export.stream("ROMEO:", **greedy)) == export.sample(
+        "ROMEO:", **greedy)[0]
+    code = (f"import sys, zoo\ntext = zoo.load_export({str(export.directory)!r})"
+            ".sample('RO', max_new_tokens=5, seed=0)[0]\n"
+            "assert text.startswith('RO')\nassert 'torch' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_export_options_are_the_exporters_config_fields(run, tmp_path):
+    with pytest.raises(ZooError, match="unknown key 'export.opsett' for exporter 'onnx'"):
+        run.export(tmp_path / "x", opsett=18)
+    assert not (tmp_path / "x").exists()
+
+
+def test_resume_trains_the_same_run_further(registry, run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run.directory, copy)
+    resumed = zoo.load(copy, registry=registry).resume(12, progress=False, log=lambda line: None)
+    assert resumed.step == 12 and resumed.directory == copy
+    assert [m["step"] for m in resumed.metrics if m["split"] == "val"] == [4, 8, 12]
+
+
+def test_repr_and_html_name_the_run(run, export):
+    assert repr(run).startswith(f"<zoo.Run {str(run.directory)!r}: architecture=gru-tied")
+    assert "<table>" in run._repr_html_() and "gru-tied" in run._repr_html_()
+    assert "exporter=onnx" in repr(export) and "<table>" in export._repr_html_()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: zoo.train("gruu"), "no architecture 'gruu'; available: "),
+    (lambda: zoo.train("gru-tied", hidden=5), r"give config keys as \*\*{'model.hidden'"),
+    (lambda: zoo.train("gru-tied", **{"model.hiden": 5}), "unknown key 'model.hiden'"),
+    (lambda: zoo.load("/nonexistent/run"), "does not exist"),
+    (lambda: zoo.load_export("/nonexistent/export"), "does not exist"),
+    (lambda: zoo.compare([]), "compare needs at least one run"),
+], ids=["architecture", "bare key", "config key", "run", "export", "no runs"])
+def test_a_users_mistake_is_a_zoo_error(call, message):
+    with pytest.raises(ZooError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"top_p": 1.5}, "top-p must be in"), ({"temperature": -1}, "temperature must be"),
+    ({"max_new_tokens": 0}, "max_new_tokens"),
+])
+def test_bad_sampling_settings_are_zoo_errors(run, options, message):
+    with pytest.raises(ZooError, match=message):
+        run.sample("x", **options)
+
+
+def test_compare_ranks_by_bits_per_char_when_tokenizers_differ(registry, run, small_corpus,
+                                                               tmp_path):
+    byte_run = zoo.train("gru-tied", data=small_corpus, tokenizer="byte",
+                         out=tmp_path / "byte", registry=registry, **TINY)
+    comparison = zoo.compare([run, byte_run.directory], progress=False, registry=registry)
+    assert comparison.ranked_by == "bits_per_char"
+    bits = [row["bits_per_char"] for row in comparison.rows]
+    assert bits == sorted(bits) and [row["rank"] for row in comparison.rows] == [1, 2]
+    assert {row["tokenizer"] for row in comparison.rows} == {"char", "byte"}
+    assert "ranked by bits per char" in str(comparison)
+    assert comparison.plot().axes[0].get_ylabel().startswith("loss (bits/char)")
+    same = zoo.compare([run, run.directory], progress=False, registry=registry)
+    assert same.ranked_by == "val_loss"
+
+
+def test_docstring_examples_run(registry, run, tmp_path, monkeypatch):
+    """The examples in the API's docstrings, run as doctests."""
+    monkeypatch.setattr(api, "_default_registry", registry)
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(verbose=False)
+    tests = finder.find(api, globs={"zoo": zoo, "run": run, "tmp": tmp_path})
+    examples = sum(len(test.examples) for test in tests)
+    for test in tests:
+        runner.run(test)
+    assert examples >= 5
+    assert runner.summarize(verbose=False).failed == 0
