@@ -41,7 +41,7 @@ class TrainConfig:
     block_size: int = 64  # tokens per training window (the BPTT length for RNNs)
     lr: float = 3e-3  # peak learning rate, reached after warmup
     min_lr: float = 3e-4  # learning rate at the end of the cosine decay
-    warmup_steps: int = 100  # linear warmup from 0 to lr
+    warmup_steps: int | None = None  # linear warmup from 0 to lr; None: min(100, steps // 10)
     weight_decay: float = 0.01  # AdamW decoupled weight decay on matrices (not biases/norms)
     beta1: float = 0.9  # AdamW first-moment decay
     beta2: float = 0.99  # AdamW second-moment decay
@@ -164,17 +164,56 @@ def apply_values(config: Any, values: dict[str, Any], section: str, owner: str) 
     return dataclasses.replace(config, **changes)
 
 
-def parse_override(text: str) -> tuple[str, str, str]:
-    """Split ``section.key=value`` into its three parts, or raise ZooError."""
+def parse_override(text: str, sections: tuple[str, ...] = SECTIONS) -> tuple[str, str, str]:
+    """Split ``section.key=value`` (``--set``) into its three parts, or raise ZooError.
+
+    ``sections`` are the sections the caller accepts: a run's four, or an
+    exporter's ``export``.
+    """
     target, sep, value = text.partition("=")
     section, dot, key = target.strip().partition(".")
-    if not sep or not dot or not key:
-        raise ZooError(f"--set expects section.key=value, got {text!r}")
-    if section not in SECTIONS:
+    if not sep or not dot or not key.strip():
+        shape = f"{sections[0]}.key=value" if len(sections) == 1 else "section.key=value"
+        raise ZooError(f"--set expects {shape}, got {text!r}")
+    if section not in sections:
         raise ZooError(
-            f"unknown section {section!r} in --set {text}; sections: {', '.join(SECTIONS)}"
+            f"unknown section {section!r} in --set {text}; sections: {', '.join(sections)}"
         )
     return section, key.strip(), value.strip()
+
+
+def parse_overrides(
+    texts: list[str] | tuple[str, ...], sections: tuple[str, ...] = SECTIONS
+) -> dict[str, dict[str, str]]:
+    """Section -> key -> value of ``--set section.key=value`` strings (later ones win)."""
+    values: dict[str, dict[str, str]] = {section: {} for section in sections}
+    for text in texts:
+        section, key, value = parse_override(text, sections)
+        values[section][key] = value
+    return values
+
+
+def choose_component(
+    registry: Registry,
+    kind: str,
+    name: str,
+    values: dict[str, Any],
+    *,
+    section: str,
+    recorded: Any = None,
+    made: str = "this run",
+) -> ComponentChoice:
+    """Component ``name`` of ``kind`` with its config: the defaults with ``values`` applied.
+
+    Every key and value is checked against the component's config dataclass
+    (``section`` names the keys in errors). ``recorded`` is the provider a run
+    or export ``made`` with it stored, so that a missing plugin's error names
+    the package to install (see :meth:`Registry.get_recorded`).
+    """
+    component = registry.get_recorded(kind, name, recorded, made)
+    owner = f"{kind} {component.name!r}"
+    config = apply_values(component.default_config(), values, section, owner)
+    return ComponentChoice(component.name, config)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -206,24 +245,18 @@ def build_run_config(
     the architecture. Later overrides win.
     """
     values: dict[str, dict[str, Any]] = {s: dict((layers or {}).get(s, {})) for s in SECTIONS}
-    for text in overrides:
-        section, key, value = parse_override(text)
-        values[section][key] = value
+    for section, changes in parse_overrides(overrides).items():
+        values[section].update(changes)
 
     defaults = {"tokenizer": DEFAULT_TOKENIZER, "dataset": DEFAULT_DATASET}
     choices = {}
-    train_defaults: dict[str, Any] = {}
     for section, kind in COMPONENT_SECTIONS.items():
         name = values[section].pop("name", None) or defaults.get(section)
         if name is None:
             raise ZooError("no architecture given; run `zoo list --kind architecture` to see them")
-        component = registry.get(kind, str(name))
-        config = apply_values(
-            component.default_config(), values[section], section, f"{kind} {component.name!r}"
-        )
-        choices[section] = ComponentChoice(component.name, config)
-        if section == "model":
-            train_defaults = component.train_defaults
+        choices[section] = choose_component(registry, kind, str(name), values[section],
+                                            section=section)
+    train_defaults = registry.get("architecture", choices["model"].name).train_defaults
     train = apply_values(
         TrainConfig(), {**train_defaults, **values["train"]}, "train", "the training loop"
     )
@@ -241,5 +274,5 @@ def check_train_config(train: TrainConfig) -> None:
             raise ZooError(f"train.{key} must be positive, got {getattr(train, key)}")
     if train.lr <= 0 or train.min_lr < 0:
         raise ZooError("train.lr must be positive and train.min_lr not negative")
-    if train.warmup_steps < 0 or train.grad_clip < 0 or train.max_seconds < 0:
+    if (train.warmup_steps or 0) < 0 or train.grad_clip < 0 or train.max_seconds < 0:
         raise ZooError("train.warmup_steps, grad_clip and max_seconds must not be negative")

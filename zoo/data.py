@@ -1,15 +1,21 @@
-"""Token streams and training batches. numpy only; the trainer turns batches into tensors."""
+"""A run's data: its tokenizer, the token stream of each split, and the batches drawn from them.
+
+numpy only; the training step turns batches into tensors (:mod:`zoo.steps`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zoo.contracts import SPLITS, Dataset, Tokenizer
+from zoo.config import RunConfig, TrainConfig
+from zoo.contracts import Tokenizer
 from zoo.errors import ZooError
+from zoo.registry import Registry
 
 Batch = tuple[np.ndarray, np.ndarray]  # inputs (B, T), targets (B, T), int64
 
@@ -52,9 +58,28 @@ def encode_documents(tokenizer: Tokenizer, documents: Sequence[str]) -> TokenStr
     )
 
 
-def load_splits(dataset: Dataset, tokenizer: Tokenizer) -> dict[str, TokenStream]:
-    """Every split of ``dataset`` encoded with ``tokenizer`` (no cache; see zoo.token_cache)."""
-    return {split: encode_documents(tokenizer, dataset.texts(split)) for split in SPLITS}
+def training_data(
+    registry: Registry, run_config: RunConfig, run_dir: Path, *, resume: bool
+) -> tuple[Tokenizer, dict[str, TokenStream]]:
+    """The run's tokenizer and every split as a token stream, each long enough for a window.
+
+    A new run trains its tokenizer on the train split; a resumed run loads its
+    own from ``run_dir``. The streams come from the token cache, so a corpus
+    is encoded once per tokenizer.
+    """
+    from zoo import runs
+    from zoo.component_factory import build_dataset, build_tokenizer
+    from zoo.token_cache import cached_splits  # it imports this module
+
+    dataset = build_dataset(registry, run_config.dataset)
+    if resume:
+        tokenizer = runs.load_tokenizer(registry, run_dir, run_config)
+    else:
+        tokenizer = build_tokenizer(registry, run_config.tokenizer)
+        tokenizer.train(dataset.texts("train"))
+    streams = cached_splits(dataset, tokenizer)
+    check_long_enough(streams, run_config.train.block_size)
+    return tokenizer, streams
 
 
 def check_long_enough(streams: dict[str, TokenStream], block_size: int) -> None:
@@ -80,8 +105,6 @@ class RandomWindows:
     generator's state is JSON-serializable so a resumed run draws the same
     batches the uninterrupted run would have.
     """
-
-    resets_state = False
 
     def __init__(self, stream: TokenStream, block_size: int, batch_size: int, seed: int,
                  rank: int = 0, world_size: int = 1) -> None:
@@ -139,6 +162,14 @@ class ContiguousStreams:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.cursor = int(state["cursor"])
+
+
+def batch_sampler(
+    stream: TokenStream, train: TrainConfig, rank: int = 0, world_size: int = 1
+) -> RandomWindows | ContiguousStreams:
+    """This rank's training batches: contiguous streams with ``train.stateful``, else random."""
+    kind = ContiguousStreams if train.stateful else RandomWindows
+    return kind(stream, train.block_size, train.batch_size, train.seed, rank, world_size)
 
 
 def evaluation_batches(

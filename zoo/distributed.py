@@ -6,8 +6,11 @@ training runs as a single process and nothing here does anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -57,6 +60,28 @@ class DistributedContext:
     def stop(self) -> None:
         if self.enabled and dist.is_initialized():
             dist.destroy_process_group()
+
+    @contextlib.contextmanager
+    def joined(self, device: torch.device) -> Iterator[None]:
+        """The process group for the duration of a ``with`` block (:meth:`start`, :meth:`stop`)."""
+        self.start(device)
+        try:
+            yield
+        finally:
+            self.stop()
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> Any:
+        """``model`` in DistributedDataParallel, which averages gradients across ranks.
+
+        Outside torchrun the model itself. The training step calls the wrapper;
+        everything else (evaluation, checkpoints) uses ``model``.
+        """
+        if not self.enabled:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [device.index] if device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
 
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """Sum ``tensor`` over all ranks (in place), a no-op for one process."""

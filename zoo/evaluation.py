@@ -5,50 +5,16 @@ Shared by the training loop's periodic evaluation, ``zoo eval`` and ``zoo compar
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from zoo.data import Batch, TokenStream, consecutive_batches, encode_documents
-from zoo.devices import autocast_dtype
+from zoo.data import TokenStream, consecutive_batches, encode_documents
 from zoo.distributed import DistributedContext
 from zoo.metrics import bits_per_byte, bits_per_character, perplexity
-
-State = tuple[torch.Tensor, ...]
-
-
-def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    """bf16 autocast where :func:`autocast_dtype` allows it, else nothing."""
-    dtype = autocast_dtype(device)
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def batch_loss(
-    model: torch.nn.Module,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
-    state: State | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, State]:
-    """Mean cross-entropy over a batch, the logits (B, T, V) and the model's new state."""
-    logits, new_state = model(inputs, state)
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
-    return loss, logits, new_state
-
-
-def to_device(batch: Batch, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Move an (inputs, targets) numpy batch to ``device`` (pinned, asynchronous on CUDA)."""
-    tensors = [torch.from_numpy(array) for array in batch]
-    if device.type == "cuda":
-        tensors = [t.pin_memory().to(device, non_blocking=True) for t in tensors]
-    else:
-        tensors = [t.to(device) for t in tensors]
-    return tensors[0], tensors[1]
+from zoo.steps import autocast, batch_loss, to_device
 
 
 @torch.no_grad()
@@ -88,12 +54,11 @@ def evaluate_batches(
     }
 
 
-
 def evaluate_run(
     registry: Any, loaded: Any, split: str = "val", batch_size: int = 16
 ) -> dict[str, Any]:
     """Evaluate a loaded run on every token of ``split``, in windows of its training block size."""
-    from zoo.build import build_dataset
+    from zoo.component_factory import build_dataset
     from zoo.errors import ZooError
 
     dataset = build_dataset(registry, loaded.config.dataset)
@@ -114,7 +79,7 @@ def evaluate_run(
 def sampling_speed(model: torch.nn.Module, vocab_size: int, tokens: int = 256,
                    batch_size: int = 1) -> float:
     """Tokens per second of stepping ``model`` one token at a time (greedy, after warm-up)."""
-    from zoo.decoding import SamplingSettings, choose_next
+    from zoo.sampling_loop import SamplingSettings, choose_next
 
     device = next(model.parameters()).device
     settings = SamplingSettings(temperature=0)

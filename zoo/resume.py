@@ -1,6 +1,12 @@
-"""The resume state of a run: everything ``--resume`` needs to continue exactly.
+"""Resuming a run: its config, its resume state, and where training picks up.
 
-One file, ``resume.safetensors``, written atomically at every checkpoint, so
+:func:`resumed_run_config` is the run's own config with only ``train.steps``
+and ``train.device`` changed; it writes nothing. :func:`restore_training_state`
+loads the last checkpoint into the model, optimizer, batch sampler and random
+generators, and the training loop saves the new config only after that has
+succeeded, so a resume that fails leaves the run as it was.
+
+The resume state is one file, ``resume.safetensors``, written atomically at every checkpoint, so
 the model, the optimizer and the random generators in it always belong to
 the same step:
 
@@ -16,15 +22,21 @@ batch sampler's state.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from zoo import __version__, atomic
+from zoo import __version__, atomic, runs
+from zoo.config import RunConfig, build_run_config, parse_overrides
+from zoo.errors import ZooError
+from zoo.registry import Registry
 
 RESUME_FILE = "resume.safetensors"
+#: What a resumed run may change; everything else is fixed by the run.
+RESUMABLE = ("train.steps", "train.device")
 
 
 @dataclass
@@ -76,17 +88,37 @@ def save_resume_state(
         save_file(contiguous, str(temp), metadata=metadata)
 
 
-def load_resume_state(run_dir: Path, device: torch.device) -> ResumeState:
-    from safetensors import safe_open
-
-    from zoo.errors import ZooError
-
+def resume_file(run_dir: Path) -> Path:
+    """The run's ``resume.safetensors``, or a ZooError saying why it has none."""
     path = Path(run_dir) / RESUME_FILE
     if not path.exists():
         raise ZooError(
             f"run {str(run_dir)!r} has no {RESUME_FILE}: it never reached a checkpoint, "
             "or was written by a zoo without --resume support"
         )
+    return path
+
+
+def checkpoint_step(run_dir: Path) -> int:
+    """The step of the run's last checkpoint, read from the resume state's header alone."""
+    from safetensors import safe_open
+
+    with safe_open(str(resume_file(run_dir)), framework="pt") as handle:
+        return int((handle.metadata() or {})["step"])
+
+
+def check_steps_left(run_dir: Path, step: int, steps: int) -> None:
+    """Refuse to resume a run that has already reached ``steps``."""
+    if step >= steps:
+        raise ZooError(f"run {str(run_dir)!r} is already at step {step} of {steps}; "
+                       f"give --steps above {step}")
+
+
+def load_resume_state(run_dir: Path, device: torch.device) -> ResumeState:
+    """Read ``resume.safetensors``, putting the weights and carried state on ``device``."""
+    from safetensors import safe_open
+
+    path = resume_file(run_dir)
     model: dict[str, torch.Tensor] = {}
     optimizer_state: dict[int, dict[str, torch.Tensor]] = {}
     cuda: dict[int, torch.Tensor] = {}
@@ -122,3 +154,90 @@ def load_resume_state(run_dir: Path, device: torch.device) -> ResumeState:
         cuda_rng=[cuda[i] for i in sorted(cuda)],
         carry=carried,
     )
+
+
+def resumed_run_config(
+    registry: Registry,
+    run_dir: str | Path,
+    overrides: Mapping[str, Any] | list[str] | tuple[str, ...] = (),
+    architecture: str | None = None,
+) -> RunConfig:
+    """The config of the run in ``run_dir`` for resuming it, with ``overrides`` applied.
+
+    ``overrides`` is ``{"train.steps": 2400}`` (``{"steps": 2400}`` means the
+    same) or ``--set`` strings (``["train.steps=2400"]``); only ``train.steps``
+    and ``train.device`` may change. ``architecture``, when given, must be the
+    run's. Refuses a run already at its (new) ``train.steps``. Writes nothing.
+    """
+    run_dir = Path(run_dir)
+    raw = runs.read_config(run_dir)
+    runs.check_components_installed(registry, raw)
+    trained = raw["model"]["name"]
+    if architecture is not None and architecture != trained:
+        raise ZooError(f"run {str(run_dir)!r} trains {trained!r}, not {architecture!r}; "
+                       f"use zoo train {trained} --resume {run_dir}")
+    changes = _dotted(overrides)
+    fixed = [key for key in changes if key not in RESUMABLE]
+    if fixed:
+        raise ZooError(f"{', '.join(fixed)} may not change when resuming {str(run_dir)!r}; "
+                       f"a run keeps its own settings, only {' and '.join(RESUMABLE)} may change")
+    train = {**raw["train"], **{key.partition(".")[2]: value for key, value in changes.items()}}
+    run_config = build_run_config(registry, {**raw, "train": train})
+    check_steps_left(run_dir, checkpoint_step(run_dir), run_config.train.steps)
+    return run_config
+
+
+def _dotted(overrides: Mapping[str, Any] | list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``section.key`` -> value, from a mapping (a bare key is a train key) or ``--set`` strings."""
+    if isinstance(overrides, Mapping):
+        return {key if "." in key else f"train.{key}": value for key, value in overrides.items()}
+    parsed = parse_overrides(list(overrides))
+    return {f"{section}.{key}": value for section, values in parsed.items()
+            for key, value in values.items()}
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where training starts: step 0 of a new run, or a resumed run's last checkpoint."""
+
+    step: int = 0
+    carry: tuple[torch.Tensor, ...] | None = None  # the hidden state a --stateful run carried
+    elapsed_s: float = 0.0  # wall time the run had already trained
+
+
+def restore_training_state(
+    run_dir: Path,
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    sampler: Any,
+    device: torch.device,
+    steps: int,
+    is_main: bool = True,
+) -> ResumePoint:
+    """Continue exactly where the last checkpoint stopped: state in, later metrics out.
+
+    Loads the weights, the AdamW moments, the batch sampler and torch's random
+    generators; then (rank 0) drops the metrics recorded after the checkpoint,
+    which the resumed run logs again. Nothing is changed unless it all loads.
+    """
+    state = load_resume_state(run_dir, device)
+    check_steps_left(run_dir, state.step, steps)
+    model.load_state_dict(state.model)
+    optimizer.load_state_dict(state.optimizer)
+    sampler.load_state_dict(state.sampler)
+    torch.set_rng_state(state.torch_rng)
+    if state.cuda_rng and device.type == "cuda":
+        torch.cuda.set_rng_state_all(state.cuda_rng)
+    if is_main:
+        truncate_metrics(run_dir, state.step)
+    # wall time keeps counting from where the interrupted run stopped
+    elapsed = max((m["elapsed_s"] for m in runs.read_metrics(run_dir)), default=0.0)
+    return ResumePoint(state.step, state.carry, elapsed)
+
+
+def truncate_metrics(run_dir: Path, step: int) -> None:
+    """Drop ``metrics.jsonl`` records after ``step``: a resumed run logs those steps again."""
+    kept = [r for r in runs.read_metrics(run_dir) if r["step"] <= step]
+    atomic.write_text(Path(run_dir) / runs.METRICS_FILE,
+                      "".join(json.dumps(r) + "\n" for r in kept))

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from zoo import __version__, atomic
-from zoo.build import build_model, build_tokenizer
+from zoo.component_factory import build_model, build_tokenizer
 from zoo.config import COMPONENT_SECTIONS, RunConfig
 from zoo.contracts import Tokenizer
 from zoo.errors import ZooError
+from zoo.paths import plan_new_directory
 from zoo.registry import Registry
 
 CONFIG_FILE = "config.json"
@@ -39,35 +40,33 @@ FORMAT_VERSION = 1
 
 
 def plan_run_directory(out: str | Path | None, architecture: str) -> Path:
-    """Where a new run goes; an existing non-empty directory is never reused or overwritten.
+    """Where a new run goes (default ``runs/ARCH-TIMESTAMP``); never a non-empty directory.
 
     The directory is created later, by :func:`write_run_files`, once the data
     and the model are ready, so a run that fails to start leaves nothing behind.
     """
     if out is None:
         out = Path("runs") / f"{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path = Path(out)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ZooError(
-            f"run directory {str(path)!r} already exists and is not empty; "
-            "choose another --out or remove it"
-        )
-    return path
+    return plan_new_directory(out, "run directory")
 
 
 def write_run_files(
     run_dir: Path,
     run_config: RunConfig,
     tokenizer: Tokenizer,
-    vocab_size: int,
     *,
     registry: Registry | None = None,
+    resume: bool = False,
 ) -> None:
-    """Create the run directory with ``config.json`` and ``tokenizer/`` (each atomic)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with atomic.atomic_directory(run_dir / TOKENIZER_DIR) as temp:
-        tokenizer.save(temp)
-    write_config(run_dir, run_config, vocab_size, registry=registry)
+    """Create the run directory with ``config.json`` and ``tokenizer/`` (each atomic).
+
+    A resumed run has its tokenizer already; only its config is written again.
+    """
+    if not resume:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with atomic.atomic_directory(run_dir / TOKENIZER_DIR) as temp:
+            tokenizer.save(temp)
+    write_config(run_dir, run_config, tokenizer.vocab_size, registry=registry)
 
 
 def component_providers(registry: Registry, run_config: RunConfig) -> dict[str, dict[str, str]]:
@@ -130,12 +129,6 @@ def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:
 
 def append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
     atomic.append_line(run_dir / METRICS_FILE, json.dumps(record))
-
-
-def truncate_metrics(run_dir: Path, step: int) -> None:
-    """Drop records after ``step``: a resumed run logs those steps again."""
-    kept = [r for r in read_metrics(run_dir) if r["step"] <= step]
-    atomic.write_text(run_dir / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from string import Template
 
 from zoo import __version__, atomic
 from zoo.errors import ZooError
+from zoo.paths import plan_new_directory
 
 KINDS = ("architecture", "tokenizer", "dataset")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
@@ -105,8 +106,7 @@ def new_plugin(name: str, kind: str, out: Path | None = None) -> tuple[Path, Plu
     """Write the package into ``out`` (default ``./zoo-NAME``); never touch an existing one."""
     names = check_name(name, kind)
     target = Path(out) if out is not None else Path(names.distribution)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise ZooError(f"{str(target)!r} already exists and is not empty; choose another --out")
+    plan_new_directory(target, "plugin directory")
     with atomic.atomic_directory(target) as temp:
         for relative, text in planned_files(names).items():
             path = temp / relative

@@ -353,7 +353,7 @@ def check_generate(exporter: Any, registry: Any, export_dir: Path, *, prompt: st
     same seed; with one sample, the pieces passed to ``on_text`` join to the
     returned text.
     """
-    from zoo.decoding import SamplingSettings
+    from zoo.sampling_loop import SamplingSettings
 
     def sample(num_samples: int, on_text: Callable[[str], None] | None = None) -> Any:
         try:

@@ -3,7 +3,7 @@
 The loop is the one the manifest describes: start from the initial state,
 feed the prompt one token at a time, then feed each chosen token back with
 the state outputs wired to the state inputs. The loop that chooses tokens is
-:func:`zoo.decoding.continue_sequences`, shared with the PyTorch sampler, so
+:func:`zoo.sampling_loop.continue_sequences`, shared with the PyTorch sampler, so
 the same settings and seed choose alike on both paths.
 
 The tokenizer is rebuilt through the registry; if its plugin is gone, the
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.decoding import SamplingSettings, continue_sequences, prompt_ids
+from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids
 from zoo_exports.manifest import read_manifest, recorded_provider
 
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
@@ -66,13 +66,14 @@ class OnnxStep:
 
 def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, Any]) -> Any:
     """The export's tokenizer, rebuilt through the registry from its saved files."""
-    from zoo.config import apply_values
+    from zoo.component_factory import build_tokenizer
+    from zoo.config import choose_component
 
     spec = manifest["tokenizer"]
-    component = registry.get_recorded("tokenizer", spec["name"],
-                                      recorded_provider(manifest, "tokenizer"), "this export")
-    config = apply_values(component.default_config(), spec["config"], "tokenizer", spec["name"])
-    tokenizer = component.load_factory()(config)
+    recorded = recorded_provider(manifest, "tokenizer")
+    choice = choose_component(registry, "tokenizer", spec["name"], spec["config"],
+                              section="tokenizer", recorded=recorded, made="this export")
+    tokenizer = build_tokenizer(registry, choice)
     tokenizer.load(Path(export_dir) / spec["directory"])
     return tokenizer
 

@@ -8,7 +8,7 @@ measures, alternating A, B, A, B over several rounds (median):
 - step tokens/s at batch 1: one forward of one token with the carried state
   (PyTorch eager under inference_mode vs an onnxruntime session);
 - sampling tokens/s at batch 1 and with 16 samples as one batch, end to end
-  through `zoo.sampling.generate` and the onnxruntime sampler;
+  through `zoo.torch_sampler.generate` and the onnxruntime sampler;
 - int8 against float: file size, sampling tokens/s, validation loss (nats/char
   on the first VAL_CHARS characters of the validation split, stepped in
   parallel streams through the exported graph).
@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from common import TINY_SHAKESPEARE, save, zoo
 
-from zoo.decoding import SamplingSettings
 from zoo.registry import load_registry
 from zoo.runs import load_run
-from zoo.sampling import generate as torch_generate
+from zoo.sampling_loop import SamplingSettings
+from zoo.torch_sampler import generate as torch_generate
 from zoo_exports.onnx_sampler import OnnxStep, load_export_tokenizer
 from zoo_exports.onnx_sampler import generate as onnx_generate
 

@@ -20,10 +20,12 @@ import torch
 from common import TINY_SHAKESPEARE, save
 from torch.nn import functional as F
 
-from zoo.build import build_dataset, build_model, build_tokenizer
+from zoo.component_factory import build_dataset, build_model, build_tokenizer
 from zoo.config import build_run_config
-from zoo.data import RandomWindows, load_splits
+from zoo.data import RandomWindows
 from zoo.registry import load_registry
+from zoo.runs import read_metrics
+from zoo.token_cache import cached_splits
 from zoo.training import train_run
 
 
@@ -66,7 +68,7 @@ def main() -> None:
     dataset = build_dataset(registry, config.dataset)
     tokenizer = build_tokenizer(registry, config.tokenizer)
     tokenizer.train(dataset.texts("train"))
-    streams = load_splits(dataset, tokenizer)
+    streams = cached_splits(dataset, tokenizer)
     train = config.train
 
     zoo_speeds: list[float] = []
@@ -81,8 +83,8 @@ def main() -> None:
                                              train.log_interval)[1:]  # first window warms up
             result = train_run(registry, config, Path(scratch) / f"zoo-{round_index}",
                                progress=False, log=lambda _: None)
-            zoo_speeds += [h["tokens_per_s"] for h in result.history
-                           if h["split"] == "train"][1:]
+            zoo_speeds += [m["tokens_per_s"] for m in read_metrics(result.run_dir)
+                           if m["split"] == "train"][1:]
     hand = statistics.median(hand_speeds)
     zoo = statistics.median(zoo_speeds)
     results = {"hand_written_tokens_per_s": round(hand), "zoo_tokens_per_s": round(zoo),

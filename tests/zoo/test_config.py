@@ -6,7 +6,14 @@ import dataclasses
 
 import pytest
 
-from zoo.config import RunConfig, TrainConfig, build_run_config, read_toml
+from zoo.config import (
+    RunConfig,
+    TrainConfig,
+    build_run_config,
+    choose_component,
+    parse_overrides,
+    read_toml,
+)
 from zoo.errors import ZooError
 
 pytestmark = pytest.mark.torch_free  # nox -s pythons runs these on every Python
@@ -90,3 +97,37 @@ def test_round_trip_through_dict(registry):
     again = RunConfig.from_dict(registry, config.to_dict())
     assert again.to_dict() == config.to_dict()
     assert dataclasses.asdict(again.model.config)["layers"] == 3
+
+
+def test_default_warmup_is_left_to_the_run_length(registry):
+    config = build_run_config(registry, {"model": {"name": "gru-tied"}})
+    assert config.train.warmup_steps is None  # zoo.optimization.warmup_steps: min(100, steps // 10)
+    assert config.to_dict()["train"]["warmup_steps"] is None
+    again = RunConfig.from_dict(registry, config.to_dict())
+    assert again.train.warmup_steps is None
+    explicit = build_run_config(registry, {"model": {"name": "gru-tied"}}, ["train.warmup_steps=7"])
+    assert explicit.train.warmup_steps == 7
+
+
+def test_overrides_parse_into_sections():
+    assert parse_overrides(["train.steps=5", "model.hidden = 8", "train.steps=6"]) == {
+        "model": {"hidden": "8"}, "tokenizer": {}, "dataset": {}, "train": {"steps": "6"}}
+    assert parse_overrides(["export.opset=18"], ("export",)) == {"export": {"opset": "18"}}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("opset=18", "--set expects export.key=value, got 'opset=18'"),
+    ("model.hidden=3", "unknown section 'model' in --set model.hidden=3; sections: export"),
+])
+def test_an_exporters_overrides_have_one_section(text, expected):
+    with pytest.raises(ZooError) as error:
+        parse_overrides([text], ("export",))
+    assert str(error.value) == expected
+
+
+def test_choose_component_applies_values_to_the_defaults(registry):
+    choice = choose_component(registry, "architecture", "gru-tied", {"hidden": "64"},
+                              section="model")
+    assert choice.name == "gru-tied" and choice.config.hidden == 64
+    with pytest.raises(ZooError, match="unknown key 'model.hiden' for architecture 'gru-tied'"):
+        choose_component(registry, "architecture", "gru-tied", {"hiden": 1}, section="model")

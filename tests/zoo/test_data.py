@@ -9,9 +9,11 @@ from zoo.data import (
     ContiguousStreams,
     RandomWindows,
     TokenStream,
+    batch_sampler,
     check_long_enough,
     consecutive_batches,
     evaluation_batches,
+    training_data,
 )
 from zoo.errors import ZooError
 
@@ -88,3 +90,27 @@ def test_corpus_shorter_than_a_window_is_refused():
 
 def test_tokens_per_char():
     assert STREAM.tokens_per_char == 0.5
+
+
+def test_the_sampler_follows_train_stateful():
+    import dataclasses
+
+    from zoo.config import TrainConfig
+
+    train = dataclasses.replace(TrainConfig(), block_size=10, batch_size=4, seed=1)
+    assert isinstance(batch_sampler(STREAM, train), RandomWindows)
+    stateful = batch_sampler(STREAM, dataclasses.replace(train, stateful=True), 1, 2)
+    assert isinstance(stateful, ContiguousStreams)
+    assert stateful.starts.tolist() == [500, 625, 750, 875]  # rank 1 of 2: rows 4 to 7
+
+
+def test_training_data_trains_a_new_tokenizer_and_reloads_a_runs_own(registry, small_corpus,
+                                                                    trained_run):
+    from zoo.runs import load_run
+
+    config = load_run(registry, trained_run).config
+    tokenizer, streams = training_data(registry, config, trained_run, resume=True)
+    assert set(streams) >= {"train", "val"} and len(streams["val"].ids) > 0
+    fresh, fresh_streams = training_data(registry, config, trained_run, resume=False)
+    assert fresh.vocab_size == tokenizer.vocab_size
+    assert (fresh_streams["val"].ids == streams["val"].ids).all()

@@ -78,12 +78,12 @@ def _tiny_config(registry, corpus, *extra):
 
 def test_the_bf16_autocast_path_trains(registry, small_corpus, tmp_path, monkeypatch):
     """The CUDA autocast branch, run on the CPU (which supports bf16 autocast too)."""
-    import zoo.evaluation
+    import zoo.steps
     from zoo.training import train_run
 
-    monkeypatch.setattr(zoo.evaluation, "autocast_dtype", lambda device: torch.bfloat16)
+    monkeypatch.setattr(zoo.steps, "autocast_dtype", lambda device: torch.bfloat16)
     seen = []
-    original = zoo.evaluation.batch_loss
+    original = zoo.steps.batch_loss
 
     def spy(model, inputs, targets, state=None):
         loss, logits, new_state = original(model, inputs, targets, state)

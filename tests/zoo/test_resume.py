@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.config import build_run_config
-from zoo.runs import read_metrics
+from zoo.config import RunConfig, build_run_config
+from zoo.errors import ZooError
+from zoo.resume import resumed_run_config
+from zoo.runs import read_config, read_metrics
 from zoo.training import TrainingInterrupted, train_run
 
 
@@ -75,3 +79,77 @@ def test_resume_refuses_settings_the_run_fixes(runner, registry, trained_run):
 def test_resume_refuses_another_architecture(runner, registry, trained_run):
     result = runner.invoke(cli, ["train", "lstm", "--resume", str(trained_run)], obj=registry)
     assert "trains 'gru-tied', not 'lstm'" in one_line_error(result)
+
+
+@pytest.fixture
+def run_copy(trained_run, tmp_path):
+    """A private copy of the session's trained run (8 of 8 steps, checkpoints at 4 and 8)."""
+    import shutil
+
+    return shutil.copytree(trained_run, tmp_path / "copy")
+
+
+@pytest.mark.parametrize("overrides", [
+    {"train.steps": 12, "train.device": "cpu"}, {"steps": 12}, ["train.steps=12"],
+])
+def test_resumed_config_changes_only_steps_and_device(registry, run_copy, overrides):
+    before = (run_copy / "config.json").read_bytes()
+    config = resumed_run_config(registry, run_copy, overrides, architecture="gru-tied")
+    assert config.train.steps == 12 and config.train.device == "cpu"
+    assert config.model.config.hidden == 48  # the rest is the run's own
+    assert (run_copy / "config.json").read_bytes() == before  # nothing is written yet
+
+
+@pytest.mark.parametrize(("overrides", "culprit"), [
+    ({"train.lr": 0.1}, "train.lr"), ({"lr": 0.1}, "train.lr"),
+    (["model.hidden=64"], "model.hidden"), (["train.steps=12", "train.seed=3"], "train.seed"),
+])
+def test_resumed_config_refuses_what_the_run_fixes(registry, run_copy, overrides, culprit):
+    with pytest.raises(ZooError) as error:
+        resumed_run_config(registry, run_copy, overrides)
+    assert str(error.value).startswith(f"{culprit} may not change when resuming")
+    assert "only train.steps and train.device may change" in str(error.value)
+
+
+def test_resumed_config_refuses_another_architecture(registry, run_copy):
+    with pytest.raises(ZooError, match="trains 'gru-tied', not 'lstm'; use zoo train gru-tied"):
+        resumed_run_config(registry, run_copy, {"steps": 12}, architecture="lstm")
+
+
+@pytest.mark.parametrize("steps", [None, 8, 5])
+def test_resuming_without_steps_left_is_an_error(registry, run_copy, steps):
+    overrides = {} if steps is None else {"steps": steps}
+    with pytest.raises(ZooError) as error:
+        resumed_run_config(registry, run_copy, overrides)
+    total = 8 if steps is None else steps
+    assert str(error.value) == (f"run {str(run_copy)!r} is already at step 8 of {total}; "
+                                "give --steps above 8")
+
+
+def test_the_loop_also_refuses_a_run_without_steps_left(registry, run_copy):
+    before = {name: (run_copy / name).read_bytes() for name in ("config.json", "metrics.jsonl")}
+    config = RunConfig.from_dict(registry, read_config(run_copy))  # 8 steps, and at step 8
+    with pytest.raises(ZooError, match="already at step 8 of 8"):
+        train_run(registry, config, run_copy, resume=True, progress=False, log=lambda _: None)
+    assert before == {name: (run_copy / name).read_bytes() for name in before}
+
+
+def test_a_failed_resume_leaves_the_run_as_it_was(registry, run_copy):
+    from safetensors import SafetensorError
+
+    config = resumed_run_config(registry, run_copy, {"steps": 12})
+    resume_state = run_copy / "resume.safetensors"
+    resume_state.write_bytes(resume_state.read_bytes()[:100])  # a damaged resume state
+    files = ("config.json", "metrics.jsonl", "model.safetensors")
+    before = {name: (run_copy / name).read_bytes() for name in files}
+    with pytest.raises(SafetensorError):
+        train_run(registry, config, run_copy, resume=True, progress=False, log=lambda _: None)
+    assert before == {name: (run_copy / name).read_bytes() for name in files}
+
+
+def test_a_resumed_run_saves_its_new_config(registry, run_copy):
+    config = resumed_run_config(registry, run_copy, {"steps": 10})
+    train_run(registry, config, run_copy, resume=True, progress=False, log=lambda _: None)
+    saved = json.loads((run_copy / "config.json").read_text())
+    assert saved["train"]["steps"] == 10 and saved["providers"]["model"]
+    assert [m["step"] for m in read_metrics(run_copy) if m["split"] == "val"] == [4, 8, 10]

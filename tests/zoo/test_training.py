@@ -16,10 +16,10 @@ import torch
 from cli_errors import one_line_error
 from zoo.cli import cli
 from zoo.config import build_run_config
-from zoo.decoding import SamplingSettings
 from zoo.registry import load_registry
 from zoo.runs import MODEL_FILE, load_run, plan_run_directory, read_metrics
-from zoo.sampling import generate
+from zoo.sampling_loop import SamplingSettings
+from zoo.torch_sampler import generate
 from zoo.training import train_run
 
 #: Every installed architecture, one test case each, so one failure hides no other.

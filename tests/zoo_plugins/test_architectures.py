@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zoo.decoding import SamplingSettings
 from zoo.registry import load_registry
-from zoo.sampling import generate
+from zoo.sampling_loop import SamplingSettings
 from zoo.testing import check_architecture
+from zoo.torch_sampler import generate
 
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 

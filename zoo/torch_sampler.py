@@ -2,7 +2,7 @@
 
 The prompt is run through the model once; after that each new token is fed
 alone with the carried state (``forward`` with T = 1), never re-running the
-context. The loop that chooses tokens is :func:`zoo.decoding.continue_sequences`,
+context. The loop that chooses tokens is :func:`zoo.sampling_loop.continue_sequences`,
 shared with the onnxruntime sampler.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from zoo.contracts import Tokenizer
-from zoo.decoding import SamplingSettings, continue_sequences, prompt_ids
+from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids
 
 
 @torch.inference_mode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo.decoding import IncrementalDecoder, SamplingSettings, choose_next
+from zoo.sampling_loop import IncrementalDecoder, SamplingSettings, choose_next
 
 PROBS = np.array([0.5, 0.3, 0.15, 0.05])
 

@@ -1,0 +1,118 @@
+"""The optimizer and its schedule: AdamW groups, warmup scaled with the run, cosine decay."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+
+from zoo.optimization import (
+    learning_rate,
+    make_optimizer,
+    scheduled_learning_rate,
+    set_learning_rate,
+    warmup_steps,
+)
+
+LR, MIN_LR = 1e-3, 1e-4
+
+
+def schedule(warmup: int, total: int) -> list[float]:
+    return [
+        learning_rate(step, lr=LR, min_lr=MIN_LR, warmup_steps=warmup, total_steps=total)
+        for step in range(1, total + 1)
+    ]
+
+
+def test_warmup_rises_linearly_to_lr():
+    rates = schedule(warmup=10, total=100)
+    warmup = rates[:10]
+    assert warmup[0] == pytest.approx(LR / 10)
+    steps = [b - a for a, b in pairwise(warmup)]
+    assert steps == pytest.approx([LR / 10] * 9)
+    assert rates[9] == pytest.approx(LR)  # the last warmup step reaches the peak
+
+
+def test_decays_monotonically_to_min_lr_at_total_steps():
+    rates = schedule(warmup=10, total=100)
+    decay = rates[9:]
+    assert all(b < a for a, b in pairwise(decay))
+    assert rates[-1] == pytest.approx(MIN_LR)
+    assert all(MIN_LR <= rate <= LR for rate in rates)
+
+
+def test_halfway_through_the_decay_is_the_midpoint():
+    rate = learning_rate(60, lr=LR, min_lr=MIN_LR, warmup_steps=20, total_steps=100)
+    assert rate == pytest.approx((LR + MIN_LR) / 2)
+
+
+def test_without_warmup_starts_at_lr_and_ends_at_min_lr():
+    rates = schedule(warmup=0, total=50)
+    assert learning_rate(0, lr=LR, min_lr=MIN_LR, warmup_steps=0, total_steps=50) == LR
+    assert LR * 0.99 < rates[0] <= LR
+    assert all(b < a for a, b in pairwise(rates))
+    assert rates[-1] == pytest.approx(MIN_LR)
+
+
+def test_stays_at_min_lr_past_total_steps():
+    rate = learning_rate(500, lr=LR, min_lr=MIN_LR, warmup_steps=10, total_steps=100)
+    assert rate == pytest.approx(MIN_LR)
+
+
+def test_progress_drives_the_decay_instead_of_steps():
+    kwargs = {"lr": LR, "min_lr": MIN_LR, "warmup_steps": 10, "total_steps": 1000}
+    assert learning_rate(20, progress=0.5, **kwargs) == pytest.approx((LR + MIN_LR) / 2)
+    assert learning_rate(20, progress=1.0, **kwargs) == pytest.approx(MIN_LR)
+    assert learning_rate(20, progress=0.0, **kwargs) == pytest.approx(LR)
+
+
+def _train(**values):
+    import dataclasses
+
+    from zoo.config import TrainConfig
+
+    return dataclasses.replace(TrainConfig(), **values)
+
+
+@pytest.mark.parametrize(("steps", "expected"), [(50, 5), (8, 0), (1200, 100), (100_000, 100)])
+def test_default_warmup_is_a_tenth_of_the_run_up_to_100_steps(steps, expected):
+    assert warmup_steps(_train(steps=steps)) == expected
+
+
+@pytest.mark.parametrize("given", [0, 7, 300])
+def test_an_explicit_warmup_wins(given):
+    assert warmup_steps(_train(steps=50, warmup_steps=given)) == given
+
+
+def test_a_quick_run_reaches_its_learning_rate():
+    train = _train(steps=50, lr=LR, min_lr=MIN_LR)
+    rates = [scheduled_learning_rate(train, step, seconds=0.0) for step in range(1, 51)]
+    assert max(rates) == pytest.approx(LR)
+    assert rates.index(max(rates)) == 4  # the peak at step 5, a tenth of the run
+    assert rates[-1] == pytest.approx(MIN_LR)
+
+
+def test_a_time_budget_warms_up_like_the_step_count_says():
+    train = _train(steps=50, lr=LR, min_lr=MIN_LR, max_seconds=10.0)
+    assert scheduled_learning_rate(train, 1, seconds=0.0) == pytest.approx(LR / 5)
+    assert scheduled_learning_rate(train, 5, seconds=0.0) == pytest.approx(LR)
+    assert scheduled_learning_rate(train, 30, seconds=5.0) == pytest.approx((LR + MIN_LR) / 2)
+
+
+def test_set_learning_rate_reaches_every_parameter_group():
+    import torch
+
+    model = torch.nn.Linear(3, 2)
+    optimizer = make_optimizer(model, _train(), torch.device("cpu"))
+    assert set_learning_rate(optimizer, 0.5) == 0.5
+    assert [group["lr"] for group in optimizer.param_groups] == [0.5, 0.5]
+
+
+def test_weight_decay_spares_biases_and_gains():
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.LayerNorm(2))
+    optimizer = make_optimizer(model, _train(weight_decay=0.1), torch.device("cpu"))
+    decayed, spared = optimizer.param_groups
+    assert decayed["weight_decay"] == 0.1 and [p.dim() for p in decayed["params"]] == [2]
+    assert spared["weight_decay"] == 0.0 and len(spared["params"]) == 3  # bias, gain, bias

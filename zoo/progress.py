@@ -1,0 +1,152 @@
+"""What a run reports while it trains: ``metrics.jsonl``, and a progress bar or progress lines.
+
+Every ``log_interval`` steps rank 0 records the mean training loss and
+tokens/s, and at each evaluation its numbers, each with the wall time the run
+has trained (carried over a resume). On a terminal, or in Jupyter, a tqdm
+bar shows the step, loss and tokens/s. Where no bar can be drawn (a log file,
+CI, captured output) a one-line record takes its place, every ten log
+intervals or every 30 seconds, whichever comes first:
+
+    step 400/1200 loss 1.723 14,490 tok/s 2m10s elapsed
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from zoo import runs
+from zoo.config import TrainConfig
+
+#: Without a bar, a progress line at least every this many log intervals...
+LINE_EVERY_LOGS = 10
+#: ...or at the first log point this many seconds after the last line.
+LINE_EVERY_SECONDS = 30.0
+
+
+def progress_bar_class() -> Any:
+    """tqdm's bar class where one can be drawn (a terminal, a Jupyter kernel), else None."""
+    from tqdm.auto import tqdm
+
+    notebook = sys.modules.get("tqdm.notebook")  # imported by tqdm.auto in a Jupyter kernel only
+    in_jupyter = notebook is not None and issubclass(tqdm, notebook.tqdm)
+    return tqdm if in_jupyter or sys.stderr.isatty() else None
+
+
+def format_duration(seconds: float) -> str:
+    """``42s``, ``2m10s`` or ``1h05m``: short enough for a progress line."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class TrainingProgress:
+    """Records and shows a run's progress; rank 0 alone writes and prints.
+
+    The loss is summed on the device and read back only at log points, so that
+    logging costs no synchronization between them.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        train: TrainConfig,
+        *,
+        start_step: int,
+        elapsed_before: float,
+        device: torch.device,
+        world_size: int,
+        is_main: bool,
+        show: bool,
+        log: Callable[[str], None],
+    ) -> None:
+        self.run_dir, self.train, self.is_main = run_dir, train, is_main
+        self.log = log if is_main else (lambda _: None)
+        self.tokens_per_step = train.batch_size * train.block_size * world_size
+        self.elapsed_before = elapsed_before  # seconds trained before a resume
+        self.started = time.perf_counter()
+        self.running_loss = torch.zeros((), device=device)  # summed over the window's steps
+        self.window_start, self.window_steps = self.started, 0
+        self.speeds: list[float] = []  # tokens/s of each logged window
+        bar_class = progress_bar_class() if show and is_main else None
+        self.bar = None if bar_class is None else bar_class(
+            total=train.steps, initial=start_step, unit="step")
+        self.lines = show and is_main and self.bar is None
+        self.last_line = self.started
+
+    def seconds(self) -> float:
+        """Seconds since this session of training started (what ``max_seconds`` limits)."""
+        return time.perf_counter() - self.started
+
+    def elapsed(self) -> float:
+        """Seconds the run has trained in all, across resumes."""
+        return self.elapsed_before + self.seconds()
+
+    def count_step(self, loss: torch.Tensor) -> None:
+        """Add one optimizer step and its loss (a 0-d tensor, not read back here)."""
+        self.running_loss += loss.detach()
+        self.window_steps += 1
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def log_training(self, step: int, lr: float) -> None:
+        """Record the mean loss and tokens/s of the steps since the last log point."""
+        now = time.perf_counter()
+        loss = self.running_loss.item() / self.window_steps
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"training loss became {loss} at step {step}; lower --lr")
+        speed = self.window_steps * self.tokens_per_step / (now - self.window_start)
+        self.speeds.append(speed)
+        self.record({"step": step, "split": "train", "loss": loss, "lr": lr,
+                     "tokens_per_s": speed})
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{speed:,.0f}")
+        every = self.train.log_interval * LINE_EVERY_LOGS
+        if self.lines and (step % every == 0 or now - self.last_line >= LINE_EVERY_SECONDS):
+            self.log(f"step {step}/{self.train.steps} loss {loss:.3f} {speed:,.0f} tok/s "
+                     f"{format_duration(self.elapsed())} elapsed")
+            self.last_line = now
+        self.running_loss.zero_()
+        self.window_start, self.window_steps = time.perf_counter(), 0
+
+    def log_evaluation(self, step: int, evaluation: dict[str, float]) -> None:
+        """Record an evaluation and say it in one line."""
+        self.record({"step": step, "split": "val", **evaluation})
+        self.write(f"step {step}: val loss {evaluation['loss']:.4f}, "
+                   f"bits/char {evaluation['bits_per_char']:.3f}, "
+                   f"accuracy {evaluation['accuracy']:.3f}")
+
+    def leave_out(self, seconds: float) -> None:
+        """Keep ``seconds`` spent on other work (evaluation, checkpoints) out of the speed."""
+        self.window_start += seconds
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append ``entry`` to ``metrics.jsonl`` with the run's elapsed wall time."""
+        if self.is_main:
+            runs.append_metrics(self.run_dir, {**entry, "elapsed_s": self.elapsed()})
+
+    def write(self, text: str) -> None:
+        """A message, printed clear of the bar."""
+        if self.bar is None:
+            self.log(text)
+        else:
+            with self.bar.external_write_mode():
+                self.log(text)
+
+    def tokens_per_second(self) -> float:
+        """The median training speed over the logged windows."""
+        return statistics.median(self.speeds) if self.speeds else 0.0
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
