@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from zoo.config import RunConfig
     from zoo.contracts import Tokenizer
+    from zoo.training import TrainingResult
 
 PathLike = str | Path
 
@@ -97,7 +98,7 @@ def _overrides(settings: Mapping[str, Any]) -> list[str]:
 
 
 def config_layers(architecture: str, *, dataset: str | None = None,
-                  tokenizer: str | None = None, data: Iterable[PathLike] = (),
+                  tokenizer: str | None = None, data: PathLike | Iterable[PathLike] = (),
                   config: PathLike | Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """TOML-shaped sections from a config file or dict and the component choices (choices win).
 
@@ -183,21 +184,18 @@ def train(
                            config=config)
     run_config = build_run_config(registry, layers, _overrides({**shortcuts, **settings}))
     run_dir = plan_run_directory(out, run_config.model.name)
-    _train(registry, run_config, run_dir, resume=False, progress=progress, log=log)
-    return Run(run_dir, registry)
+    run = Run(run_dir, registry)
+    run.training = _train(registry, run_config, run_dir, resume=False, progress=progress,
+                          log=log)
+    return run
 
 
 def _train(registry: Registry, run_config: RunConfig, run_dir: Path, *, resume: bool,
-           progress: bool, log: Callable[[str], None] | None) -> None:
-    """Run the training loop, then log one line: steps, time, speed, validation loss."""
+           progress: bool, log: Callable[[str], None] | None) -> TrainingResult:
     from zoo.training import train_run
 
-    log = log or _stderr
-    result = train_run(registry, run_config, run_dir, resume=resume, progress=progress, log=log)
-    if result.final_eval:  # only the main process of a distributed run reports
-        log(f"done: {result.steps} steps in {result.seconds:.0f}s "
-            f"({result.tokens_per_second:,.0f} tokens/s); val loss "
-            f"{result.final_eval['loss']:.4f}, bits/char {result.final_eval['bits_per_char']:.3f}")
+    return train_run(registry, run_config, run_dir, resume=resume, progress=progress,
+                     log=log or _stderr)
 
 
 # --- runs --------------------------------------------------------------------------------
@@ -285,6 +283,9 @@ class Run:
     def __init__(self, directory: Path, registry: Registry, *, device: str = "cpu",
                  loaded: Any = None) -> None:
         self.directory = Path(directory)
+        #: What the last ``zoo.train`` or :meth:`resume` of this object reported (steps,
+        #: seconds, tokens/s, final evaluation); None for a run only loaded.
+        self.training: TrainingResult | None = None
         self._registry = registry
         self._device = device
         self._loaded_run = loaded
@@ -328,7 +329,9 @@ class Run:
     @property
     def parameters(self) -> int:
         """Trainable parameters, each shared tensor counted once."""
-        return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        from zoo.component_factory import count_parameters
+
+        return count_parameters(self.model)
 
     def _generate(self) -> Callable[..., list[str]]:
         from zoo.torch_sampler import generate
@@ -366,16 +369,18 @@ class Run:
             "prompt": prompt, "max_new_tokens": max_new_tokens, "seed": seed,
             "settings": _sampling_settings(temperature, top_k, top_p)})
 
-    def evaluate(self, split: str = "val", batch_size: int = 16) -> dict[str, Any]:
+    def evaluate(self, split: str = "val", batch_size: int = 16, *,
+                 progress: bool = True) -> dict[str, Any]:
         """Loss, perplexity, bits per character and byte, accuracy on every token of ``split``.
 
-        The same numbers as ``zoo eval RUN --json``.
+        The same numbers as ``zoo eval RUN --json``; a progress bar shows on a
+        terminal or in Jupyter while it works.
         """
         from zoo.evaluation import evaluate_run
 
         if batch_size < 1:
             raise ZooError(f"batch_size must be at least 1, got {batch_size}")
-        result = evaluate_run(self._registry, self._loaded, split, batch_size)
+        result = evaluate_run(self._registry, self._loaded, split, batch_size, progress)
         result.update(run=str(self.directory), architecture=self.architecture, step=self.step,
                       parameters=self.parameters)
         return result
@@ -418,8 +423,8 @@ class Run:
                      [("train.steps", steps), ("train.device", device)] if value is not None}
         run_config = resumed_run_config(self._registry, self.directory, overrides,
                                         architecture=architecture)
-        _train(self._registry, run_config, self.directory, resume=True, progress=progress,
-               log=log)
+        self.training = _train(self._registry, run_config, self.directory, resume=True,
+                               progress=progress, log=log)
         self._loaded_run = None  # the new checkpoint is read on next use
         return self
 
@@ -587,7 +592,7 @@ def compare(runs: Iterable[PathLike | Run], device: str = "cpu", *, progress: bo
         raise ZooError("compare needs at least one run")
     rows, curves = [], []
     for run in _progress(chosen, progress, "evaluating"):
-        evaluation = run.evaluate()
+        evaluation = run.evaluate(progress=progress)
         speeds = [m["tokens_per_s"] for m in run.metrics if m["split"] == "train"]
         rows.append({
             "run": str(run.directory), "architecture": run.architecture,

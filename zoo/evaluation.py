@@ -55,9 +55,14 @@ def evaluate_batches(
 
 
 def evaluate_run(
-    registry: Any, loaded: Any, split: str = "val", batch_size: int = 16
+    registry: Any, loaded: Any, split: str = "val", batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
-    """Evaluate a loaded run on every token of ``split``, in windows of its training block size."""
+    """Evaluate a loaded run on every token of ``split``, in windows of its training block size.
+
+    ``progress`` shows a bar over the batches on a terminal or in Jupyter.
+    """
+    from tqdm.auto import tqdm
+
     from zoo.component_factory import build_dataset
     from zoo.errors import ZooError
 
@@ -69,7 +74,10 @@ def evaluate_run(
     stream = encode_documents(loaded.tokenizer, documents)
     block_size = loaded.config.train.block_size
     device = next(loaded.model.parameters()).device
-    batches = consecutive_batches(stream, block_size, batch_size)
+    windows = (len(stream.ids) - 1) // block_size
+    batches = tqdm(consecutive_batches(stream, block_size, batch_size), desc=f"eval {split}",
+                   total=-(-windows // batch_size), unit="batch", leave=False,
+                   disable=None if progress else True)
     result: dict[str, Any] = evaluate_batches(loaded.model, batches, stream, device)
     result["split"] = split
     return result

@@ -17,14 +17,15 @@ from zoo.cli.common import registry_from
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="auto, cpu, cuda or mps.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @click.pass_context
-def eval_command(
-    ctx: click.Context, run: Path, split: str, batch_size: int, device: str, as_json: bool
-) -> None:
+def eval_command(ctx: click.Context, run: Path, split: str, batch_size: int, device: str,
+                 as_json: bool, progress: bool) -> None:
     """Evaluate RUN on every token of a split, in windows of its training block size."""
     from zoo.api import load
 
-    result = load(run, device, registry=registry_from(ctx)).evaluate(split, batch_size)
+    loaded = load(run, device, registry=registry_from(ctx))
+    result = loaded.evaluate(split, batch_size, progress=progress)
     result["run"] = str(run)
     if as_json:
         click.echo(json.dumps(result, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,8 +42,8 @@ def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, 
     # an export samples with onnxruntime and numpy only: torch is never imported
     source = (load_export(onnx_dir, registry=registry) if onnx_dir is not None
               else load(run, device, registry=registry))  # type: ignore[arg-type]
-    options = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_k": top_k,
-               "top_p": top_p, "seed": seed}
+    options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "temperature": temperature,
+                               "top_k": top_k, "top_p": top_p, "seed": seed}
     if num_samples == 1:
         click.echo(prompt, nl=False)
         for piece in source.stream(prompt, **options):

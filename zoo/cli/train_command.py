@@ -76,7 +76,7 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
                 shortcuts["steps"], device=shortcuts["device"], architecture=architecture,
                 progress=progress, log=log)
         else:
-            settings = {f"{section}.{key}": value
+            settings: dict[str, Any] = {f"{section}.{key}": value
                         for section, key, value in map(parse_override, overrides)}
             run = train(architecture, data=data, dataset=dataset, tokenizer=tokenizer,
                         config=config_file, out=out, progress=progress, registry=registry,
@@ -86,5 +86,10 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
         ctx.exit(130)
     from zoo.distributed import DistributedContext
 
-    if DistributedContext.from_environment().is_main:
-        click.echo(f"sample it: zoo sample {run.directory}")
+    result = run.training
+    if result is not None and DistributedContext.from_environment().is_main:
+        evaluation = result.final_eval
+        click.echo(f"done: {result.steps} steps in {result.seconds:.0f}s "
+                   f"({result.tokens_per_second:,.0f} tokens/s); val loss "
+                   f"{evaluation['loss']:.4f}, bits/char {evaluation['bits_per_char']:.3f}\n"
+                   f"sample it: zoo sample {run.directory}")
