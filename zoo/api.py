@@ -321,7 +321,11 @@ class Run:
 
     @property
     def metrics(self) -> list[dict[str, Any]]:
-        """Every record of ``metrics.jsonl``: ``{"step", "split": "train"|"val", "loss", ...}``."""
+        """Every record of ``metrics.jsonl``: ``{"step", "split": "train"|"val", "loss", ...}``.
+
+        >>> [m["step"] for m in run.metrics if m["split"] == "val"]
+        [4, 8]
+        """
         from zoo.runs import read_metrics
 
         return read_metrics(self.directory)
@@ -375,6 +379,10 @@ class Run:
 
         The same numbers as ``zoo eval RUN --json``; a progress bar shows on a
         terminal or in Jupyter while it works.
+
+        >>> scores = run.evaluate()
+        >>> round(scores["perplexity"], 6) == round(math.exp(scores["loss"]), 6)
+        True
         """
         from zoo.evaluation import evaluate_run
 
@@ -386,7 +394,10 @@ class Run:
         return result
 
     def plot(self) -> Figure:
-        """The training and validation loss curves, by step and by wall time."""
+        """The training and validation loss curves, by step and by wall time.
+
+        >>> run.plot().savefig(tmp / "curves.png")
+        """
         from zoo.plots import loss_curves
 
         return loss_curves([(self.directory.name, self.metrics)], unit="nats/token")
@@ -397,6 +408,11 @@ class Run:
 
         ``options`` are the exporter's config fields (``zoo list --kind exporter
         --json``), e.g. ``run.export(quantize="int8")``.
+
+        >>> export = run.export(tmp / "export", parity_steps=16, log=print)  # doctest: +ELLIPSIS
+        parity, 16 steps at batch 1: max |logits difference| ...
+        >>> sorted(path.name for path in export.directory.iterdir())
+        ['manifest.json', 'model.onnx', 'tokenizer']
         """
         from zoo.component_factory import build_component
         from zoo.config import choose_component
@@ -416,6 +432,9 @@ class Run:
 
         Only ``steps`` and ``device`` may change; ``architecture``, if given,
         must be the run's own (the CLI passes ``zoo train ARCH --resume``'s).
+
+        >>> run.resume(steps=12, progress=False, log=lambda line: None).step
+        12
         """
         from zoo.resume import resumed_run_config
 
@@ -451,7 +470,13 @@ class Run:
 
 
 def load_export(export_dir: PathLike, *, registry: Registry | None = None) -> Export:
-    """The export in ``export_dir``; it samples with its exporter's runtime, never torch."""
+    """The export in ``export_dir``; it samples with its exporter's runtime, never torch.
+
+    >>> export = zoo.load_export(run.export(tmp / "onnx", log=lambda line: None).directory)
+    >>> export.sample("ROMEO:", max_new_tokens=20, temperature=0) == run.sample(
+    ...     "ROMEO:", max_new_tokens=20, temperature=0)
+    True
+    """
     return Export(Path(export_dir), _registry(registry))
 
 
@@ -480,7 +505,11 @@ class Export:
     def sample(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
                top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
                num_samples: int = 1) -> list[str]:
-        """``num_samples`` texts, each ``prompt`` and its continuation (``zoo sample --onnx``)."""
+        """``num_samples`` texts, each ``prompt`` and its continuation (``zoo sample --onnx``).
+
+        >>> len(export.sample("ROMEO:", max_new_tokens=5, num_samples=3, seed=0))
+        3
+        """
         _check_sampling_counts(max_new_tokens, num_samples)
         texts = self._generate()(prompt=prompt, max_new_tokens=max_new_tokens,
                                  settings=_sampling_settings(temperature, top_k, top_p),
@@ -490,7 +519,12 @@ class Export:
     def stream(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
                top_k: int | None = None, top_p: float | None = None,
                seed: int | None = None) -> Iterator[str]:
-        """Yield the continuation of ``prompt`` piece by piece, as it is made."""
+        """Yield the continuation of ``prompt`` piece by piece, as it is made.
+
+        >>> "".join(export.stream("ROMEO:", max_new_tokens=5, seed=0)) == export.sample(
+        ...     "ROMEO:", max_new_tokens=5, seed=0)[0].removeprefix("ROMEO:")
+        True
+        """
         _check_sampling_counts(max_new_tokens, 1)
         return _stream(self._generate(), {
             "prompt": prompt, "max_new_tokens": max_new_tokens, "seed": seed,
@@ -581,7 +615,12 @@ class Comparison:
 
 def compare(runs: Iterable[PathLike | Run], device: str = "cpu", *, progress: bool = True,
             registry: Registry | None = None) -> Comparison:
-    """Evaluate each run in full and tabulate them, best first (``zoo compare``)."""
+    """Evaluate each run in full and tabulate them, best first (``zoo compare``).
+
+    >>> comparison = zoo.compare([run, run.directory], progress=False)
+    >>> [row["rank"] for row in comparison.rows], comparison.ranked_by
+    ([1, 2], 'val_loss')
+    """
     import statistics
 
     from zoo.evaluation import sampling_speed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -165,13 +166,19 @@ def test_compare_ranks_by_bits_per_char_when_tokenizers_differ(registry, run, sm
     assert same.ranked_by == "val_loss"
 
 
-def test_docstring_examples_run(registry, run, tmp_path, monkeypatch):
-    """The examples in the API's docstrings, run as doctests."""
+def test_docstring_examples_run(registry, run, export, tmp_path, monkeypatch):
+    """The examples in the API's docstrings, run as doctests, each on its own copy of a run."""
     monkeypatch.setattr(api, "_default_registry", registry)
     finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(verbose=False)
-    tests = finder.find(api, globs={"zoo": zoo, "run": run, "tmp": tmp_path})
-    examples = sum(len(test.examples) for test in tests)
-    for test in tests:
+    tests = [test for test in finder.find(api) if test.examples]
+    for index, test in enumerate(tests):
+        scratch = tmp_path / str(index)
+        shutil.copytree(run.directory, scratch / "run")
+        test.globs.update(zoo=zoo, math=math, tmp=scratch, export=export,
+                          run=zoo.load(scratch / "run", registry=registry))
         runner.run(test)
-    assert examples >= 5
+    documented = {test.name.removeprefix("zoo.api.") for test in tests}
+    assert {"components", "train", "load", "load_export", "compare", "Run.sample", "Run.stream",
+            "Run.evaluate", "Run.metrics", "Run.plot", "Run.export", "Run.resume",
+            "Export.sample", "Export.stream"} <= documented
     assert runner.summarize(verbose=False).failed == 0
