@@ -62,11 +62,25 @@ def choose_next(
 
 
 def prompt_ids(tokenizer: Any, prompt: str, start_text: str = "\n") -> list[int]:
-    """The prompt's tokens; an empty prompt starts from ``start_text`` (nanoGPT: a newline)."""
-    ids = tokenizer.encode(prompt if prompt else start_text)
+    """The prompt's tokens; an empty prompt starts from ``start_text`` (nanoGPT: a newline).
+
+    A prompt the tokenizer cannot represent (a character tokenizer meeting a
+    character it never saw) is refused, naming the characters, rather than
+    continued as something else.
+    """
+    text = prompt if prompt else start_text
+    try:
+        ids = list(tokenizer.encode(text))
+    except ValueError as error:
+        raise ZooError(f"the prompt cannot be encoded: {error}") from None
     if not ids:
         raise ZooError(f"the prompt {prompt!r} encodes to no tokens; give a longer --prompt")
-    return list(ids)
+    if tokenizer.decode(ids) != text:
+        unknown = sorted({c for c in text if tokenizer.decode(tokenizer.encode(c)) != c})
+        shown = ", ".join(repr(c) for c in unknown) or "some of its text"
+        raise ZooError(f"the prompt has characters this run's tokenizer cannot represent "
+                       f"({shown}); leave them out")
+    return ids
 
 
 class IncrementalDecoder:

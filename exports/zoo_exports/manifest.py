@@ -24,6 +24,24 @@ TOKENIZER_DIR = "tokenizer"
 PROVIDERS_KEY = "providers"
 
 
+def inside_export(export_dir: Path, relative: Any, what: str) -> Path:
+    """``export_dir / relative``, refused unless it stays inside the export directory.
+
+    A manifest comes with the export, from whoever sent it, and its sha256 sits
+    in the same file, so it proves nothing: a path that is absolute, climbs
+    out with ``..`` or leaves through a symlink is refused, never read.
+    """
+    root = Path(export_dir).resolve()
+    if not isinstance(relative, str) or not relative:
+        raise ZooError(f"{MANIFEST_FILE} in {str(export_dir)!r} gives no path for {what}; "
+                       "re-export the run")
+    target = (root / relative).resolve()
+    if Path(relative).is_absolute() or not target.is_relative_to(root):
+        raise ZooError(f"{MANIFEST_FILE} in {str(export_dir)!r} points {what} outside the "
+                       f"export ({relative!r}); refused: only files inside an export are read")
+    return target
+
+
 def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
     """The manifest of an export directory, checked against its model file."""
     export_dir = Path(export_dir)
@@ -38,7 +56,7 @@ def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
         raise ZooError(f"{str(export_dir)!r} has export format {manifest['format_version']}, "
                        f"newer than this zoo reads ({FORMAT_VERSION}); upgrade zoo-lm")
     if verify:
-        model = export_dir / manifest["model_file"]
+        model = inside_export(export_dir, manifest.get("model_file"), "the model file")
         digest = hashlib.sha256(model.read_bytes()).hexdigest() if model.exists() else "missing"
         if digest != manifest["model_sha256"]:
             raise ZooError(f"{model} does not match the sha256 in {MANIFEST_FILE}; re-export it")

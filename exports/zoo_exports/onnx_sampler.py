@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids
-from zoo_exports.manifest import read_manifest, recorded_provider
+from zoo_exports.manifest import inside_export, read_manifest, recorded_provider
 
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
 
@@ -36,7 +36,8 @@ class OnnxStep:
         if threads:
             options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(
-            str(self.directory / self.manifest["model_file"]), options,
+            str(inside_export(self.directory, self.manifest["model_file"], "the model file")),
+            options,
             providers=["CPUExecutionProvider"],
         )
         self.inputs = {entry["name"]: entry for entry in self.manifest["inputs"]}
@@ -52,7 +53,8 @@ class OnnxStep:
             if wire["initial"] == "zeros":
                 state[wire["input"]] = np.zeros(shape, dtype=dtype)
             else:  # a learned initial state, stored for batch 1
-                one = np.load(self.directory / wire["initial"]).astype(dtype)
+                one = np.load(inside_export(self.directory, wire["initial"],
+                                            f"the initial state {wire['input']!r}")).astype(dtype)
                 state[wire["input"]] = np.repeat(one, batch_size, axis=wire["batch_axis"])
         return state
 
@@ -74,7 +76,7 @@ def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, A
     choice = choose_component(registry, "tokenizer", spec["name"], spec["config"],
                               section="tokenizer", recorded=recorded, made="this export")
     tokenizer = build_tokenizer(registry, choice)
-    tokenizer.load(Path(export_dir) / spec["directory"])
+    tokenizer.load(inside_export(Path(export_dir), spec["directory"], "the tokenizer"))
     return tokenizer
 
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from matplotlib.figure import Figure
 
 import zoo
+from cli_errors import one_line_error
 from zoo import api
 from zoo.cli import cli
 from zoo.errors import ZooError
@@ -182,3 +183,20 @@ def test_docstring_examples_run(registry, run, export, tmp_path, monkeypatch):
             "Run.evaluate", "Run.metrics", "Run.plot", "Run.export", "Run.resume",
             "Export.sample", "Export.stream"} <= documented
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_a_prompt_the_tokenizer_cannot_represent_is_refused_by_name(registry, run, export):
+    with pytest.raises(ZooError, match=r"cannot represent \('é', '中'\); leave them out"):
+        run.sample("ROMEO é 中", max_new_tokens=5)
+    with pytest.raises(ZooError, match=r"cannot represent \('é'\)"):
+        export.sample("ROMEO é", max_new_tokens=5)
+    result = CliRunner().invoke(cli, ["sample", str(run.directory), "--prompt", "ROMEO é"],
+                                obj=registry)
+    assert "cannot represent ('é')" in one_line_error(result)
+    assert result.stdout == ""  # the message does not land on the prompt's line
+
+
+def test_sampling_an_export_on_another_device_is_refused(registry, export):
+    result = CliRunner().invoke(cli, ["sample", "--onnx", str(export.directory), "--device",
+                                      "cuda"], obj=registry)
+    assert "an export samples on onnxruntime's CPU provider" in one_line_error(result)

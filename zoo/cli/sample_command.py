@@ -27,26 +27,32 @@ from zoo.errors import ZooError
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for reproducible samples.")
 @click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent samples, generated as one batch.")
-@click.option("--device", default="cpu", show_default=True,
-              help="auto, cpu, cuda or mps (a run; an export runs on onnxruntime's CPU).")
+@click.option("--device", help="auto, cpu (default), cuda or mps; a run only (an export "
+              "runs on onnxruntime's CPU).")
 @click.pass_context
 def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, prompt: str,
                    max_new_tokens: int, temperature: float, top_k: int | None,
-                   top_p: float | None, seed: int | None, num_samples: int, device: str) -> None:
+                   top_p: float | None, seed: int | None, num_samples: int,
+                   device: str | None) -> None:
     """Sample text from the trained run in directory RUN, or from an export with --onnx DIR."""
     from zoo.api import load, load_export
 
     if (run is None) == (onnx_dir is None):
         raise ZooError("give a run directory, or --onnx EXPORT_DIR (not both)")
+    if onnx_dir is not None and device not in (None, "cpu"):
+        raise ZooError(f"--device {device}: an export samples on onnxruntime's CPU provider; "
+                       "drop --device, or sample the run itself on that device")
     registry = registry_from(ctx)
     # an export samples with onnxruntime and numpy only: torch is never imported
     source = (load_export(onnx_dir, registry=registry) if onnx_dir is not None
-              else load(run, device, registry=registry))  # type: ignore[arg-type]
+              else load(run, device or "cpu", registry=registry))  # type: ignore[arg-type]
     options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "temperature": temperature,
                                "top_k": top_k, "top_p": top_p, "seed": seed}
     if num_samples == 1:
-        click.echo(prompt, nl=False)
-        for piece in source.stream(prompt, **options):
+        pieces = source.stream(prompt, **options)
+        first = next(pieces, "")  # a prompt the tokenizer refuses fails here, before any output
+        click.echo(prompt + first, nl=False)
+        for piece in pieces:
             click.echo(piece, nl=False)
         click.echo()
         return
