@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import pluggy
 
-from zoo import PLUGIN_API_VERSION, hookspecs
+from zoo import PLUGIN_API_VERSION, __version__, hookspecs
 from zoo.errors import PluginError, ZooError
 from zoo.hookspecs import Register
 
@@ -164,17 +164,52 @@ class Registry:
     plugin_manager: pluggy.PluginManager | None = None
 
     def add_commands(self, cli: Any) -> None:
-        """Call every loaded plugin's ``zoo_register_commands(cli)``, each under a guard."""
+        """Call every loaded plugin's ``zoo_register_commands(cli)``, each under a guard.
+
+        Each plugin adds its commands to a group of its own first; none may
+        shadow a built-in command or another plugin's. A clash is recorded in
+        :attr:`conflicts` like a component clash: a built-in keeps its name,
+        and a name two plugins claim answers with the conflict's message.
+        """
+        import click
+
         if self.plugin_manager is None:
             return
+        builtin = Provider("builtin", "zoo-lm", __version__)
+        owners: dict[str, list[Provider]] = {name: [builtin] for name in cli.commands}
         for name, plugin in self.plugin_manager.list_name_plugin():
+            provider = self.providers.get(name, Provider(name, _UNKNOWN, _UNKNOWN))
+            own = click.Group(cli.name)
             try:
-                call_one_plugin(self.plugin_manager, "zoo_register_commands", plugin, cli=cli)
+                call_one_plugin(self.plugin_manager, "zoo_register_commands", plugin, cli=own)
             except Exception as error:
                 if strict_mode():
                     raise
-                provider = self.providers.get(name, Provider(name, _UNKNOWN, _UNKNOWN))
                 self.broken.append(BrokenPlugin(provider, f"{type(error).__name__}: {error}"))
+                continue
+            for command_name, command in own.commands.items():
+                owners.setdefault(command_name, []).append(provider)
+                if len(owners[command_name]) == 1:
+                    cli.add_command(command, command_name)
+        for command_name, providers in owners.items():
+            if len(providers) > 1:
+                self._command_clash(cli, Conflict("command", command_name, tuple(providers)))
+
+    def _command_clash(self, cli: Any, conflict: Conflict) -> None:
+        """Record a command clash; a name plugins alone claim answers with its message."""
+        import click
+
+        if strict_mode():
+            raise PluginError(conflict.message())
+        self.conflicts[("command", conflict.name)] = conflict
+        if conflict.providers[0].plugin == "builtin":
+            return  # the built-in command keeps its name
+
+        def refuse() -> None:
+            raise ZooError(conflict.message())
+
+        cli.add_command(click.Command(conflict.name, callback=refuse,
+                                      help="(two plugins define this command; see zoo list)"))
 
     def names(self, kind: str) -> list[str]:
         return sorted(name for k, name in self.components if k == kind)

@@ -17,6 +17,7 @@ import pytest
 from cli_errors import one_line_error
 from zoo import __version__
 from zoo.cli import cli
+from zoo.cli.common import ZooGroup
 from zoo.registry import installed_entry_points, load_registry
 
 pytestmark = pytest.mark.torch_free
@@ -31,7 +32,7 @@ def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[
 
 def zoo_with_plugin_commands(registry) -> click.Group:
     """The ``zoo`` group as ``main()`` builds it: the built-ins plus the plugins' commands."""
-    group = click.Group("zoo", commands=dict(cli.commands))
+    group = ZooGroup("zoo", commands=dict(cli.commands))
     registry.add_commands(group)
     return group
 
@@ -151,3 +152,38 @@ def test_existing_output_directory_is_never_overwritten(runner, registry, small_
         obj=registry)
     assert "already exists" in one_line_error(result)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def _command_plugin(make_plugin, plugin_name: str, command: str, distribution: str):
+    return make_plugin(plugin_name, f"""
+        import click
+        from zoo import hookimpl
+
+        @click.command({command!r}, help="A plugin's command.")
+        def command():
+            click.echo("from {plugin_name}")
+
+        @hookimpl
+        def zoo_register_commands(cli):
+            cli.add_command(command)
+    """, distribution=distribution)
+
+
+def test_a_plugin_command_may_not_shadow_a_builtin(runner, make_plugin):
+    plugin = _command_plugin(make_plugin, "shadow", "list", "zoo-shadow")
+    registry = load_registry([*installed_entry_points(), plugin], disabled=set())
+    group = zoo_with_plugin_commands(registry)
+    result = runner.invoke(group, ["list"], obj=registry)
+    assert result.exit_code == 0 and "from shadow" not in result.output
+    assert "conflict: command 'list' is registered by both zoo-lm" in result.output
+    assert "zoo-shadow 1.0 (plugin 'shadow')" in result.output
+    assert "ZOO_DISABLE_PLUGINS=shadow" in result.output
+
+
+def test_two_plugins_adding_one_command_name_both_lose_it_with_a_message(runner, make_plugin):
+    plugins = [_command_plugin(make_plugin, name, "hello", f"zoo-{name}")
+               for name in ("first", "second")]
+    registry = load_registry([*installed_entry_points(), *plugins], disabled=set())
+    group = zoo_with_plugin_commands(registry)
+    line = one_line_error(runner.invoke(group, ["hello"], obj=registry))
+    assert "command 'hello' is registered by both zoo-first" in line and "zoo-second" in line

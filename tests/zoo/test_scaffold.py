@@ -71,3 +71,10 @@ def test_generated_package_installs_and_its_test_passes_unchanged(plugin_environ
     probe = ("import sys; from zoo.registry import load_registry; "
              "load_registry(strict=True); print('torch' in sys.modules)")
     assert plugin_environment.run("python", "-c", probe).strip() == "False"
+
+
+def test_a_name_an_installed_component_has_is_refused(tmp_path, registry):
+    result = CliRunner().invoke(cli, ["plugin", "new", "gru-tied", "--out", str(tmp_path / "p")],
+                                obj=registry)
+    assert "architecture 'gru-tied' is already provided by zoo-lm" in one_line_error(result)
+    assert not (tmp_path / "p").exists()

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from zoo.cli.common import registry_from
+from zoo.errors import ZooError
+
 
 @click.group("plugin")
 def plugin_command() -> None:
@@ -18,9 +21,15 @@ def plugin_command() -> None:
               default="architecture", show_default=True, help="What the plugin provides.")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Directory to create (default: ./zoo-NAME).")
-def new_command(name: str, kind: str, out: Path | None) -> None:
+@click.pass_context
+def new_command(ctx: click.Context, name: str, kind: str, out: Path | None) -> None:
     """Write a new plugin package whose component is called NAME (e.g. tiny-gru)."""
     from zoo.scaffold import new_plugin
+
+    taken = registry_from(ctx).provider_of(kind, name)
+    if taken is not None:  # installed, the two would clash and neither could be used
+        raise ZooError(f"{kind} {name!r} is already provided by {taken}; a plugin of the same "
+                       f"name would conflict with it once installed; choose another name")
 
     target, names = new_plugin(name, kind, out)
     click.echo(
