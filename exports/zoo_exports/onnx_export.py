@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -273,7 +274,14 @@ def export_onnx(
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantized_path = temp / "model.int8.onnx"
-            quantize_dynamic(str(path), str(quantized_path), weight_type=QuantType.QInt8)
+            # the quantizer logs advice ("consider pre-processing") to the root logger,
+            # which would reach the user as a bare WARNING:root: line; what matters is
+            # reported below, measured
+            logging.disable(logging.WARNING)
+            try:
+                quantize_dynamic(str(path), str(quantized_path), weight_type=QuantType.QInt8)
+            finally:
+                logging.disable(logging.NOTSET)
             quantized_path.replace(path)
             session = _session(path)
             for batch in (1, 3):

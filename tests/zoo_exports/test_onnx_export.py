@@ -274,3 +274,15 @@ def test_int8_says_what_stays_in_float(registry, train_small, tmp_path):
     assert result.exit_code == 0, result.output
     assert "left in float32: GRU (onnxruntime has no dynamic int8 kernel for it)" in result.output
     assert read_manifest(tmp_path / "int8")["parity"]["int8_left_in_float"] == ["GRU"]
+
+
+def test_int8_export_prints_no_stray_log_lines(train_small, tmp_path):
+    """onnxruntime's quantizer logs advice to the root logger; the user sees zoo's lines only."""
+    out = tmp_path / "int8"
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo", "export", str(train_small("lstm")), "--onnx",
+         "--quantize", "int8", "--parity-steps", "16", "--out", str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert [line.split(",")[0].split(":")[0] for line in result.stderr.splitlines()] == [
+        "parity", "parity", "int8"]
