@@ -95,3 +95,9 @@ def test_folders_and_globs_expand_in_sorted_order(tmp_path):
 def test_a_glob_matching_nothing_names_the_pattern(tmp_path):
     with pytest.raises(ZooError, match=r"no files match '.*\*\.nope'"):
         TextDataset(TextConfig(path=[str(tmp_path / "*.nope")])).texts("train")
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_not_read(special):
+    with pytest.raises(ZooError, match="is not a regular file"):
+        TextDataset(TextConfig(path=[special])).texts("train")

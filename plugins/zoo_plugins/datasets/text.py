@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zoo.config import require
 from zoo.errors import ZooError
 from zoo_plugins.datasets.splits import split_text
 
@@ -22,9 +23,20 @@ class TextConfig:
     path: list[str] = field(default_factory=list)  # files, folders or globs, in this order
     val_fraction: float = 0.1  # share of characters, taken from the end, held out for validation
 
+    def __post_init__(self) -> None:
+        require(self, "val_fraction", above=0, below=1)  # both splits need text
+
 
 def read_utf8(path: Path) -> str:
-    """The file's text, or a ZooError naming the file and the first bad byte offset."""
+    """The file's text, or a ZooError naming the file and the first bad byte offset.
+
+    Only regular files are read: a device or a pipe named by a run's
+    ``dataset.path`` (say, in a run received from someone else) could block
+    or never end, so it is refused.
+    """
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise ZooError(f"{str(path)!r} is not a regular file (a device or a pipe); "
+                       "give a text file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
