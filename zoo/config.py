@@ -5,11 +5,18 @@ component; ``train`` holds :class:`TrainConfig`. Values come, later winning,
 from the dataclass defaults, a TOML file, the CLI shortcuts and
 ``--set section.key=value``. Every key and value is checked against the
 dataclass, and a mistake is one line naming the bad key and the valid ones.
+
+Each config dataclass states its own constraints in ``__post_init__``, with
+:func:`require` (a range) or by raising :class:`InvalidValue` (any other
+rule), so a config cannot be built with a value its component cannot use;
+:func:`apply_values` turns a violation into a ZooError naming
+``section.key``, the bad value and what is allowed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 import typing
@@ -24,6 +31,52 @@ else:  # Python 3.10: the same parser, published as tomli
 
 from zoo.errors import ZooError
 from zoo.registry import Registry
+
+
+class InvalidValue(ZooError, ValueError):
+    """A config field's value is outside what its dataclass allows (a ZooError on its own too)."""
+
+    def __init__(self, key: str, value: Any, allowed: str) -> None:
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"{key}={value!r} is not allowed; it must be {allowed}")
+
+
+def require(
+    config: Any,
+    key: str,
+    *,
+    at_least: float | None = None,
+    above: float | None = None,
+    at_most: float | None = None,
+    below: float | None = None,
+) -> None:
+    """Raise :class:`InvalidValue` unless number ``config.key`` lies in the given range.
+
+    A number must be finite (no NaN, no infinity); ``None`` passes (an unset
+    optional value). Call it from a config dataclass's ``__post_init__``::
+
+        def __post_init__(self) -> None:
+            require(self, "layers", at_least=1)
+            require(self, "dropout", at_least=0, below=1)
+    """
+    value = getattr(config, key)
+    if value is None:
+        return
+    bounds = [f"at least {at_least:g}" if at_least is not None else "",
+              f"above {above:g}" if above is not None else "",
+              f"at most {at_most:g}" if at_most is not None else "",
+              f"below {below:g}" if below is not None else ""]
+    allowed = " and ".join(b for b in bounds if b) or "a finite number"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue(key, value, f"a number, {allowed}")
+    if not math.isfinite(value) or (
+        (at_least is not None and value < at_least)
+        or (above is not None and value <= above)
+        or (at_most is not None and value > at_most)
+        or (below is not None and value >= below)
+    ):
+        raise InvalidValue(key, value, allowed)
+
 
 #: Section name -> component kind (``train`` belongs to the core).
 COMPONENT_SECTIONS = {"model": "architecture", "tokenizer": "tokenizer", "dataset": "dataset"}
@@ -54,6 +107,18 @@ class TrainConfig:
     stateful: bool = False  # contiguous streams with hidden state carried across batches (TBPTT)
     compile: bool = False  # wrap the model in torch.compile for training
     max_seconds: float = 0.0  # wall-clock budget; the cosine decay follows time; 0 means off
+
+    def __post_init__(self) -> None:
+        for key in ("steps", "batch_size", "block_size", "eval_interval", "eval_batches",
+                    "log_interval"):
+            require(self, key, at_least=1)
+        require(self, "lr", above=0)
+        for key in ("min_lr", "warmup_steps", "weight_decay", "grad_clip", "max_seconds"):
+            require(self, key, at_least=0)
+        require(self, "beta1", at_least=0, below=1)
+        require(self, "beta2", at_least=0, below=1)
+        # numpy's generators take seeds up to 2**64 - 1; torch adds the rank to it
+        require(self, "seed", at_least=0, below=2**63)
 
 
 @dataclass
@@ -161,7 +226,13 @@ def apply_values(config: Any, values: dict[str, Any], section: str, owner: str) 
             valid = ", ".join(field_types) or "none"
             raise ZooError(f"unknown key '{section}.{key}' for {owner}; valid keys: {valid}")
         changes[key] = coerce(value, field_types[key], f"{section}.{key}")
-    return dataclasses.replace(config, **changes)
+    try:
+        return dataclasses.replace(config, **changes)
+    except InvalidValue as error:
+        raise ZooError(f"{section}.{error.key}={error.value!r} is not allowed for {owner}; "
+                       f"it must be {error.allowed}") from None
+    except (ValueError, TypeError) as error:  # a plugin's own check, without InvalidValue
+        raise ZooError(f"{owner} rejects its {section} settings: {error}") from None
 
 
 def parse_override(text: str, sections: tuple[str, ...] = SECTIONS) -> tuple[str, str, str]:
@@ -260,19 +331,9 @@ def build_run_config(
     train = apply_values(
         TrainConfig(), {**train_defaults, **values["train"]}, "train", "the training loop"
     )
-    check_train_config(train)
     return RunConfig(choices["model"], choices["tokenizer"], choices["dataset"], train)
 
 
 def check_train_config(train: TrainConfig) -> None:
-    """Reject values the loop cannot run with, naming the key."""
-    positive = [
-        "steps", "batch_size", "block_size", "eval_interval", "eval_batches", "log_interval"
-    ]
-    for key in positive:
-        if getattr(train, key) <= 0:
-            raise ZooError(f"train.{key} must be positive, got {getattr(train, key)}")
-    if train.lr <= 0 or train.min_lr < 0:
-        raise ZooError("train.lr must be positive and train.min_lr not negative")
-    if (train.warmup_steps or 0) < 0 or train.grad_clip < 0 or train.max_seconds < 0:
-        raise ZooError("train.warmup_steps, grad_clip and max_seconds must not be negative")
+    """Kept for callers of older zoo: :class:`TrainConfig` checks its values when it is built."""
+    TrainConfig.__post_init__(train)

@@ -7,11 +7,11 @@ name, and the provider recorded with it to name the package if it is gone.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
+from zoo.loading import read_json, require_keys
 from zoo.registry import Registry
 
 MANIFEST_FILE = "manifest.json"
@@ -24,12 +24,9 @@ def read_export_manifest(registry: Registry, export_dir: Path) -> tuple[dict[str
         what = "does not exist" if not Path(export_dir).exists() else f"has no {MANIFEST_FILE}"
         raise ZooError(f"export directory {str(export_dir)!r} {what}; "
                        "make one with `zoo export RUN --onnx`")
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ZooError(f"{path} is not valid JSON ({error}); re-export the run") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("exporter"), str):
-        raise ZooError(f"{path} names no exporter; re-export the run")
+    recovery = "re-export the run with `zoo export RUN`"
+    manifest = read_json(path, "the export manifest", recovery)
+    require_keys(manifest, {"exporter": str}, path, "the export manifest", recovery)
     recorded = (manifest.get("providers") or {}).get("exporter")
     component = registry.get_recorded("exporter", manifest["exporter"], recorded, "this export")
     return manifest, component.load_factory()(component.default_config())

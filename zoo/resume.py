@@ -32,6 +32,7 @@ import torch
 from zoo import __version__, atomic, runs
 from zoo.config import RunConfig, build_run_config, parse_overrides
 from zoo.errors import ZooError
+from zoo.loading import reading
 from zoo.registry import Registry
 
 RESUME_FILE = "resume.safetensors"
@@ -103,8 +104,16 @@ def checkpoint_step(run_dir: Path) -> int:
     """The step of the run's last checkpoint, read from the resume state's header alone."""
     from safetensors import safe_open
 
-    with safe_open(str(resume_file(run_dir)), framework="pt") as handle:
+    path = resume_file(run_dir)
+    with reading(path, "the resume state", resume_recovery(run_dir)), \
+            safe_open(str(path), framework="pt") as handle:
         return int((handle.metadata() or {})["step"])
+
+
+def resume_recovery(run_dir: Path) -> str:
+    """What to do about a damaged ``resume.safetensors``."""
+    return (f"restore it from a copy; {runs.MODEL_FILE} still samples and exports, "
+            f"but resuming needs a new run (zoo train ... --out) or the restored file")
 
 
 def check_steps_left(run_dir: Path, step: int, steps: int) -> None:
@@ -115,10 +124,18 @@ def check_steps_left(run_dir: Path, step: int, steps: int) -> None:
 
 
 def load_resume_state(run_dir: Path, device: torch.device) -> ResumeState:
-    """Read ``resume.safetensors``, putting the weights and carried state on ``device``."""
+    """Read ``resume.safetensors``, putting the weights and carried state on ``device``.
+
+    A truncated or foreign file is a ZooError naming it and the way to recover.
+    """
+    path = resume_file(run_dir)
+    with reading(path, "the resume state", resume_recovery(run_dir)):
+        return _read_resume_state(path, device)
+
+
+def _read_resume_state(path: Path, device: torch.device) -> ResumeState:
     from safetensors import safe_open
 
-    path = resume_file(run_dir)
     model: dict[str, torch.Tensor] = {}
     optimizer_state: dict[int, dict[str, torch.Tensor]] = {}
     cuda: dict[int, torch.Tensor] = {}

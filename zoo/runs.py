@@ -25,9 +25,17 @@ from typing import Any
 
 from zoo import __version__, atomic
 from zoo.component_factory import build_model, build_tokenizer
-from zoo.config import COMPONENT_SECTIONS, RunConfig
+from zoo.config import COMPONENT_SECTIONS, SECTIONS, RunConfig
 from zoo.contracts import Tokenizer
 from zoo.errors import ZooError
+from zoo.loading import (
+    damaged,
+    load_tokenizer_files,
+    read_json,
+    reading,
+    require_keys,
+    short_reason,
+)
 from zoo.paths import plan_new_directory
 from zoo.registry import Registry
 
@@ -36,6 +44,7 @@ PROVIDERS_KEY = "providers"
 MODEL_FILE = "model.safetensors"
 TOKENIZER_DIR = "tokenizer"
 METRICS_FILE = "metrics.jsonl"
+RESUME_FILE = "resume.safetensors"  # written and read by zoo.resume
 FORMAT_VERSION = 1
 
 
@@ -132,10 +141,29 @@ def append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl``; a torn last line (a kill mid-append) is dropped.
+
+    A damaged line anywhere else is a ZooError naming the file and the line.
+    """
     path = Path(run_dir) / METRICS_FILE
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    with reading(path, "the metrics log", "restore it from a copy"):
+        lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            if number == len(lines):  # torn by a kill while appending: the step is logged again
+                break
+            raise damaged(path, "the metrics log", f"delete line {number} or restore it from "
+                          "a copy", short_reason(error)) from None
+        if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+            raise damaged(path, "the metrics log", f"delete line {number} or restore it from "
+                          "a copy", f"line {number} is not a record with a step")
+        records.append(record)
+    return records
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:
@@ -146,7 +174,13 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     path = run_dir / CONFIG_FILE
     if not path.exists():
         raise ZooError(f"{str(run_dir)!r} is not a zoo run: it has no {CONFIG_FILE}")
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    recovery = "restore it from a copy or re-train the run"
+    data: dict[str, Any] = read_json(path, "the run config", recovery)
+    require_keys(data, {"vocab_size": int, **{s: dict for s in SECTIONS}}, path,
+                 "the run config", recovery)
+    require_keys(data["model"], {"name": str}, path, "the run config", recovery)
+    if data["vocab_size"] < 1 or not isinstance(data.get("format_version", 0), int):
+        raise damaged(path, "the run config", recovery, "bad vocab_size or format_version")
     if data.get("format_version", 0) > FORMAT_VERSION:
         raise ZooError(
             f"{str(run_dir)!r} was written by a newer zoo ({data.get('zoo_version')}); "
@@ -179,31 +213,48 @@ def check_components_installed(registry: Registry, raw: dict[str, Any]) -> None:
 
 
 def load_tokenizer(registry: Registry, run_dir: Path, run_config: RunConfig) -> Tokenizer:
+    """The run's tokenizer from ``tokenizer/``, or a ZooError naming what is damaged."""
     tokenizer = build_tokenizer(registry, run_config.tokenizer)
-    tokenizer.load(Path(run_dir) / TOKENIZER_DIR)
+    load_tokenizer_files(tokenizer, Path(run_dir) / TOKENIZER_DIR, "the tokenizer of the run",
+                         "restore the run's tokenizer/ from a copy or re-train the run")
     return tokenizer
 
 
 def load_run(registry: Registry, run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     """Rebuild the model and tokenizer of a run from its files (no pickle involved)."""
+    import torch
     from safetensors import safe_open
     from safetensors.torch import load_model
 
     run_dir = Path(run_dir)
     raw = read_config(run_dir)
     check_components_installed(registry, raw)
-    run_config = RunConfig.from_dict(registry, raw)
+    try:
+        run_config = RunConfig.from_dict(registry, raw)
+    except ZooError as error:
+        raise ZooError(f"{run_dir / CONFIG_FILE}: {error}; fix it or restore it from a copy"
+                       ) from None
     weights = run_dir / MODEL_FILE
     if not weights.exists():
         raise ZooError(
             f"run {str(run_dir)!r} has no checkpoint yet ({MODEL_FILE}); "
             "it is saved at each evaluation"
         )
-    tokenizer = load_tokenizer(registry, run_dir, run_config)
-    model = build_model(registry, run_config.model, int(raw["vocab_size"]))
-    load_model(model, str(weights), strict=True, device=device)
+    vocab_size = int(raw["vocab_size"])
+    tokenizer = build_tokenizer(registry, run_config.tokenizer)
+    load_tokenizer_files(tokenizer, run_dir / TOKENIZER_DIR, "the tokenizer of the run",
+                         "restore the run's tokenizer/ from a copy or re-train the run",
+                         vocab_size)
+    model = build_model(registry, run_config.model, vocab_size)
+    recovery = (f"restore it from a copy, or re-train (`zoo train --resume {run_dir}` "
+                f"continues from {RESUME_FILE} if that is intact)")
+    with reading(weights, "the checkpoint", recovery):
+        # strict: weights of a differently sized model are refused, not half-loaded
+        load_model(model, str(weights), strict=True, device=device)
+        if not all(bool(torch.isfinite(t).all()) for t in model.state_dict().values()
+                   if t.is_floating_point()):
+            raise ValueError("it holds NaN or infinite weights")
+        with safe_open(str(weights), framework="pt") as handle:
+            step = int((handle.metadata() or {}).get("step", 0))
     model.to(device).eval()
-    with safe_open(str(weights), framework="pt") as handle:
-        step = int((handle.metadata() or {}).get("step", 0))
-    return LoadedRun(run_dir, run_config, int(raw["vocab_size"]), model, tokenizer, step,
-                     registry)
+    return LoadedRun(run_dir, run_config, vocab_size, model, tokenizer, step, registry)

@@ -11,17 +11,18 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
+from zoo.loading import damaged, read_json, require_keys
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"
 TOKENIZER_DIR = "tokenizer"
 PROVIDERS_KEY = "providers"
+RE_EXPORT = "re-export the run with `zoo export RUN --onnx`"
 
 
 def inside_export(export_dir: Path, relative: Any, what: str) -> Path:
@@ -51,7 +52,8 @@ def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
                        "make one with `zoo export RUN --onnx`")
     if not path.exists():
         raise ZooError(f"{str(export_dir)!r} is not a zoo export: it has no {MANIFEST_FILE}")
-    manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    manifest: dict[str, Any] = read_json(path, "the export manifest", RE_EXPORT)
+    check_manifest(manifest, path)
     if manifest.get("format_version", 0) > FORMAT_VERSION:
         raise ZooError(f"{str(export_dir)!r} has export format {manifest['format_version']}, "
                        f"newer than this zoo reads ({FORMAT_VERSION}); upgrade zoo-lm")
@@ -61,6 +63,41 @@ def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
         if digest != manifest["model_sha256"]:
             raise ZooError(f"{model} does not match the sha256 in {MANIFEST_FILE}; re-export it")
     return manifest
+
+
+def check_manifest(manifest: dict[str, Any], path: Path) -> None:
+    """Check the manifest has every entry the sampler reads, each of the right type.
+
+    The wiring of each state tensor is checked against the inputs it names;
+    the shapes themselves are checked against the model by the sampler.
+    """
+    def entries(value: Any, keys: dict[str, Any], what: str) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise damaged(path, "the export manifest", RE_EXPORT, f"'{what}' is not a list")
+        for entry in value:
+            require_keys(entry, keys, path, "the export manifest", RE_EXPORT)
+
+    require_keys(manifest, {"format_version": int, "model_file": str, "model_sha256": str,
+                            "vocab_size": int, "inputs": list, "state": list,
+                            "tokenizer": dict, "sampling": dict},
+                 path, "the export manifest", RE_EXPORT)
+    entries(manifest["inputs"], {"name": str, "shape": list, "dtype": str}, "inputs")
+    entries(manifest["state"], {"input": str, "output": str, "initial": str}, "state")
+    require_keys(manifest["tokenizer"], {"name": str, "config": dict, "directory": str},
+                 path, "the export manifest", RE_EXPORT)
+    require_keys(manifest["sampling"], {"start_text": str}, path, "the export manifest",
+                 RE_EXPORT)
+    names = {entry["name"] for entry in manifest["inputs"]}
+    for wire in manifest["state"]:
+        axis = wire.get("batch_axis")
+        if wire["input"] not in names or not (axis is None or type(axis) is int):
+            raise damaged(path, "the export manifest", RE_EXPORT,
+                          f"state {wire['input']!r} does not match its inputs")
+    for entry in manifest["inputs"]:
+        if not all(size == "batch" or (type(size) is int and size >= 0)
+                   for size in entry["shape"]):
+            raise damaged(path, "the export manifest", RE_EXPORT,
+                          f"input {entry['name']!r} has shape {entry['shape']!r}")
 
 
 def recorded_provider(manifest: dict[str, Any], kind: str) -> Any:

@@ -11,15 +11,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from zoo.config import require
+
+DEFAULT_OPSET = 17
+
 
 @dataclass
 class OnnxExportConfig:
     """Options of the ONNX exporter (``--set export.KEY=VALUE``)."""
 
-    opset: int = 17  # ONNX opset of the exported graph
+    opset: int = DEFAULT_OPSET  # ONNX opset of the exported graph
     quantize: Literal["none", "int8"] = "none"  # int8: onnxruntime dynamic weight quantization
     parity_steps: int = 256  # tokens fed to PyTorch and onnxruntime side by side at each check
     tolerance: float = 1e-4  # largest allowed |logits difference| of the float export
+
+    def __post_init__(self) -> None:
+        if self.opset != DEFAULT_OPSET:  # the default is known good; asking torch imports it
+            low, high = supported_opsets()
+            require(self, "opset", at_least=low, at_most=high)
+        require(self, "parity_steps", at_least=1)
+        require(self, "tolerance")  # finite; a negative one makes every parity check fail
+
+
+def supported_opsets() -> tuple[int, int]:
+    """The opsets this torch's TorchScript exporter writes and the installed onnx knows."""
+    import onnx.defs
+    from torch.onnx import _constants  # torch publishes the range nowhere else
+
+    return (_constants.ONNX_MIN_OPSET,
+            min(_constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET, onnx.defs.onnx_opset_version()))
 
 
 class OnnxExporter:

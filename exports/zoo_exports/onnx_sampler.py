@@ -18,10 +18,20 @@ from typing import Any
 
 import numpy as np
 
+from zoo.loading import damaged, load_tokenizer_files, reading
 from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids
-from zoo_exports.manifest import inside_export, read_manifest, recorded_provider
+from zoo_exports.manifest import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    RE_EXPORT,
+    inside_export,
+    read_manifest,
+    recorded_provider,
+)
 
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
+#: The manifest's dtype -> onnxruntime's name for a tensor of it.
+ORT_TYPES = {"float32": "tensor(float)", "float16": "tensor(float16)", "int64": "tensor(int64)"}
 
 
 class OnnxStep:
@@ -35,14 +45,36 @@ class OnnxStep:
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = onnxruntime.InferenceSession(
-            str(inside_export(self.directory, self.manifest["model_file"], "the model file")),
-            options,
-            providers=["CPUExecutionProvider"],
-        )
+        model_path = inside_export(self.directory, self.manifest["model_file"], "the model file")
+        with reading(model_path, "the ONNX model", RE_EXPORT):
+            self.session = onnxruntime.InferenceSession(
+                str(model_path), options, providers=["CPUExecutionProvider"])
         self.inputs = {entry["name"]: entry for entry in self.manifest["inputs"]}
         self.wiring = self.manifest["state"]
         self.output_names = ["logits", *[w["output"] for w in self.wiring]]
+        self._check_against_model()
+
+    def _check_against_model(self) -> None:
+        """Refuse a manifest whose tensors differ from the model's: names, dtypes, sizes."""
+        path = self.directory / MANIFEST_FILE
+        graph = {i.name: i for i in self.session.get_inputs()}
+        outputs = {o.name for o in self.session.get_outputs()}
+        for name, entry in self.inputs.items():
+            actual = graph.get(name)
+            if actual is None or actual.type != ORT_TYPES.get(entry["dtype"]):
+                raise damaged(path, "the export manifest", RE_EXPORT,
+                              f"input {name!r} does not match {MODEL_FILE}")
+            sizes = list(actual.shape)
+            fixed = [(a, b) for a, b in zip(entry["shape"], sizes, strict=False)
+                     if isinstance(a, int) and isinstance(b, int)]
+            if len(sizes) != len(entry["shape"]) or any(a != b for a, b in fixed):
+                raise damaged(path, "the export manifest", RE_EXPORT,
+                              f"input {name!r} has shape {entry['shape']}, the model {sizes}")
+        unnamed = sorted(set(graph) - set(self.inputs)) + [
+            name for name in self.output_names if name not in outputs]
+        if unnamed or "input_ids" not in self.inputs:
+            raise damaged(path, "the export manifest", RE_EXPORT,
+                          f"its tensors do not match {MODEL_FILE}'s ({unnamed or ['input_ids']})")
 
     def initial_state(self, batch_size: int) -> dict[str, np.ndarray]:
         state = {}
@@ -53,9 +85,14 @@ class OnnxStep:
             if wire["initial"] == "zeros":
                 state[wire["input"]] = np.zeros(shape, dtype=dtype)
             else:  # a learned initial state, stored for batch 1
-                one = np.load(inside_export(self.directory, wire["initial"],
-                                            f"the initial state {wire['input']!r}")).astype(dtype)
-                state[wire["input"]] = np.repeat(one, batch_size, axis=wire["batch_axis"])
+                initial = inside_export(self.directory, wire["initial"],
+                                        f"the initial state {wire['input']!r}")
+                with reading(initial, "the initial state", RE_EXPORT):
+                    one = np.load(initial, allow_pickle=False).astype(dtype)
+                    batched = np.repeat(one, batch_size, axis=wire["batch_axis"])
+                    if list(batched.shape) != shape:
+                        raise ValueError(f"shape {list(one.shape)} for {entry['shape']}")
+                state[wire["input"]] = batched
         return state
 
     def step(self, token_ids: np.ndarray, state: dict[str, np.ndarray]
@@ -63,6 +100,9 @@ class OnnxStep:
         """Feed one token per row: ids (B,) -> logits (B, V) and the next state."""
         feed = {"input_ids": np.asarray(token_ids, dtype=np.int64).reshape(-1, 1), **state}
         logits, *outputs = self.session.run(self.output_names, feed)
+        if not np.isfinite(logits).all():  # weights damaged in a way the checksum was fixed for
+            raise damaged(self.directory / MODEL_FILE, "the ONNX model", RE_EXPORT,
+                          "it computes NaN or infinite logits")
         return logits, {w["input"]: value for w, value in zip(self.wiring, outputs, strict=True)}
 
 
@@ -76,7 +116,9 @@ def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, A
     choice = choose_component(registry, "tokenizer", spec["name"], spec["config"],
                               section="tokenizer", recorded=recorded, made="this export")
     tokenizer = build_tokenizer(registry, choice)
-    tokenizer.load(inside_export(Path(export_dir), spec["directory"], "the tokenizer"))
+    load_tokenizer_files(tokenizer, inside_export(Path(export_dir), spec["directory"],
+                                                  "the tokenizer"),
+                         "the tokenizer of the export", RE_EXPORT, manifest["vocab_size"])
     return tokenizer
 
 

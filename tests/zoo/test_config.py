@@ -51,7 +51,8 @@ def test_later_overrides_win(registry):
         ("model.hiden=3", "unknown key 'model.hiden' for architecture 'gru-tied'; "
                           "valid keys: embed, hidden, layers, dropout"),
         ("train.steps=abc", "train.steps must be int, got 'abc'"),
-        ("train.steps=0", "train.steps must be positive"),
+        ("train.steps=0", "train.steps=0 is not allowed for the training loop; it must be at "
+                          "least 1"),
         ("modle.hidden=3", "unknown section 'modle'"),
         ("model.hidden", "--set expects section.key=value"),
         ("tokenizer.unknown=maybe", "tokenizer.unknown must be one of unk, error"),

@@ -336,7 +336,8 @@ def test_valid_train_defaults_are_stored_with_the_train_sections_types(make_plug
         ('{"lr": "fast"}', "architecture 'tuned' has bad train_defaults: "
                            "train.lr must be float, got 'fast'"),
         ('{"steps": 0}', "architecture 'tuned' has bad train_defaults: "
-                         "train.steps must be positive, got 0"),
+                         "train.steps=0 is not allowed for the training loop; "
+                         "it must be at least 1"),
         ('["lr"]', "architecture 'tuned': train_defaults must be a dict of train-section keys"),
     ],
     ids=["unknown-key", "bad-value", "unusable-value", "not-a-dict"],

@@ -142,7 +142,7 @@ def test_a_failed_resume_leaves_the_run_as_it_was(registry, run_copy):
     resume_state.write_bytes(resume_state.read_bytes()[:100])  # a damaged resume state
     files = ("config.json", "metrics.jsonl", "model.safetensors")
     before = {name: (run_copy / name).read_bytes() for name in files}
-    with pytest.raises(SafetensorError):
+    with pytest.raises((SafetensorError, ZooError)):  # ZooError: the loader names the file
         train_run(registry, config, run_copy, resume=True, progress=False, log=lambda _: None)
     assert before == {name: (run_copy / name).read_bytes() for name in files}
 

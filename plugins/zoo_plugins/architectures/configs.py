@@ -1,8 +1,20 @@
-"""Config dataclasses of the built-in architectures; importing them never imports torch."""
+"""Config dataclasses of the built-in architectures; importing them never imports torch.
+
+Each states its constraints in ``__post_init__`` (see :func:`zoo.config.require`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from zoo.config import InvalidValue, require
+
+
+def _require_sizes(config: object, *keys: str) -> None:
+    """Widths and layer counts are at least 1; dropout is a probability below 1."""
+    for key in keys:
+        require(config, key, at_least=1)
+    require(config, "dropout", at_least=0, below=1)
 
 
 @dataclass
@@ -19,6 +31,9 @@ class RecurrentConfig:
     layers: int = 2  # stacked recurrent layers
     dropout: float = 0.1  # dropout on embeddings, between layers and before the head
 
+    def __post_init__(self) -> None:
+        _require_sizes(self, "embed", "hidden", "layers")
+
 
 @dataclass
 class GRUTiedConfig:
@@ -28,6 +43,9 @@ class GRUTiedConfig:
     hidden: int = 256  # GRU hidden size; a projection maps it to `embed` when they differ
     layers: int = 2  # stacked GRU layers
     dropout: float = 0.1  # dropout on embeddings, between GRU layers and before the output
+
+    def __post_init__(self) -> None:
+        _require_sizes(self, "embed", "hidden", "layers")
 
 
 @dataclass
@@ -40,3 +58,8 @@ class TransformerConfig:
     block_size: int = 128  # attention window: each token sees at most this many tokens
     dropout: float = 0.0  # dropout on embeddings, attention and residual branches
     bias: bool = False  # biases in linear layers and layer norms
+
+    def __post_init__(self) -> None:
+        _require_sizes(self, "embed", "layers", "heads", "block_size")
+        if self.embed % self.heads:
+            raise InvalidValue("embed", self.embed, f"a multiple of model.heads ({self.heads})")

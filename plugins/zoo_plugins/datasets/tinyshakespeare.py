@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from zoo.config import require
 from zoo.errors import ZooError
 from zoo_plugins.datasets.splits import split_text
 from zoo_plugins.datasets.text import read_utf8
@@ -31,6 +32,9 @@ class TinyShakespeareConfig:
 
     path: str = ""  # another copy of the file to read; empty: the copy packaged with zoo
     val_fraction: float = 0.1  # share of characters, taken from the end, held out for validation
+
+    def __post_init__(self) -> None:
+        require(self, "val_fraction", above=0, below=1)  # both splits need text
 
 
 def packaged_text() -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zoo.config import require
+
 _FILE = "tokenizer.json"
 
 
@@ -22,6 +24,10 @@ class BPEConfig:
 
     vocab_size: int = 1024  # 256 byte tokens + merges; small corpora want small vocabularies
     min_frequency: int = 2  # a pair must occur this often to be merged
+
+    def __post_init__(self) -> None:
+        require(self, "vocab_size", at_least=256)  # the 256 byte tokens come first
+        require(self, "min_frequency", at_least=1)
 
 
 class BPETokenizer:

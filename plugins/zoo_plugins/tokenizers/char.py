@@ -73,5 +73,10 @@ class CharTokenizer:
         (Path(directory) / _FILE).write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
 
     def load(self, directory: Path) -> None:
+        """Read ``char.json``; a file of another shape is a ValueError, not a wrong vocabulary."""
         payload = json.loads((Path(directory) / _FILE).read_text("utf-8"))
-        self._set_chars(list(payload["chars"]))
+        chars = payload.get("chars") if isinstance(payload, dict) else None
+        if not isinstance(chars, list) or not all(isinstance(c, str) and len(c) == 1
+                                                  for c in chars) or len(set(chars)) < len(chars):
+            raise ValueError(f"{_FILE} holds no list of distinct characters under 'chars'")
+        self._set_chars(chars)

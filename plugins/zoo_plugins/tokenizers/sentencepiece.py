@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from zoo.config import require
+
 _FILE = "sentencepiece.model"
 NEWLINE = "\n"
 
@@ -26,6 +28,9 @@ class SentencePieceConfig:
 
     model_type: Literal["unigram", "bpe"] = "unigram"  # SentencePiece's algorithm
     vocab_size: int = 1024  # pieces, including the 256 byte-fallback tokens and 3 specials
+
+    def __post_init__(self) -> None:
+        require(self, "vocab_size", at_least=260)  # at least one piece beyond bytes and specials
 
 
 class SentencePieceTokenizer:

@@ -1,0 +1,358 @@
+"""Every bad input is one line and exit code 2, and leaves every file as it was.
+
+One row per case of issue 11: damaged run files, damaged export files, each
+bad config value, and the environment's failures (a read-only --out, a full
+disk while a checkpoint is written, a diverging loss). Each row damages a
+private copy of a small run or export, hashes the run and the export before
+and after, and checks that the command's output directory never appears.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from cli_errors import one_line_error
+from zoo.cli import cli
+
+
+def tree_hash(directory: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under ``directory`` (directories as themselves)."""
+    if not directory.exists():
+        return {}
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else "dir" for p in sorted(directory.rglob("*"))}
+
+
+def truncate(path: Path) -> None:
+    """Keep the first half of ``path``: what a copy cut off mid-way leaves."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def scramble(path: Path) -> None:
+    """Replace ``path`` with random bytes of the same length."""
+    path.write_bytes(random.Random(path.name).randbytes(path.stat().st_size))
+
+
+def edit_json(path: Path, change: Callable[[Any], Any]) -> None:
+    """Rewrite the JSON in ``path`` with ``change`` applied (it edits in place or returns)."""
+    data = json.loads(path.read_text("utf-8"))
+    changed = change(data)
+    path.write_text(json.dumps(data if changed is None else changed), "utf-8")
+
+
+def after_training_started(result: Any) -> SimpleNamespace:
+    """``result`` without the progress lines ``zoo train`` prints while it trains.
+
+    A failure during training (a full disk, a diverging loss) follows the
+    line that starts training and perhaps an evaluation's line; the error
+    itself must still be one line with no traceback.
+    """
+    lines = [line for line in result.stderr.splitlines(keepends=True)
+             if not re.match(r"(\S+: [\d.]+M parameters, vocab |step \d+: val loss )", line)]
+    return SimpleNamespace(exit_code=result.exit_code, stdout=result.stdout,
+                           stderr="".join(lines))
+
+
+@dataclass
+class Case:
+    """What one row works on, and what it must leave alone."""
+
+    run: Path  # a private copy of a trained run
+    export: Path  # a private copy of an ONNX export of it
+    tmp: Path
+    corpus: Path
+    tiny_run: list[str]
+    monkeypatch: pytest.MonkeyPatch
+    absent: list[Path] = field(default_factory=list)  # outputs that must not appear
+
+    @property
+    def out(self) -> Path:
+        """A fresh output path; the failed command must not create it."""
+        path = self.tmp / "out"
+        self.absent.append(path)
+        return path
+
+    def train(self, *args: str, architecture: str = "gru-tied") -> list[str]:
+        return ["train", architecture, "--data", str(self.corpus), "--out", str(self.out),
+                *self.tiny_run, *args]
+
+    def resume(self) -> list[str]:
+        return ["train", "gru-tied", "--resume", str(self.run), "--steps", "16",
+                "--no-progress"]
+
+    def sample_onnx(self) -> list[str]:
+        return ["sample", "--onnx", str(self.export), "--max-new-tokens", "5", "--seed", "0"]
+
+    def read_only(self) -> Path:
+        """A directory nothing can be created in (EROFS, as on a read-only mount)."""
+        parent = self.tmp / "read-only"
+        parent.mkdir()
+        parent.chmod(0o555)  # enough for a user; root ignores modes, so creation fails below
+        real_mkdir, real_open = os.mkdir, os.open
+
+        def inside(path: Any) -> bool:
+            return Path(os.fsdecode(path)).resolve().is_relative_to(parent.resolve())
+
+        def mkdir(path: Any, *args: Any, **kwargs: Any) -> None:
+            if inside(path):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(path))
+            real_mkdir(path, *args, **kwargs)
+
+        def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+            if flags & os.O_CREAT and inside(path):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(path))
+            return real_open(path, flags, *args, **kwargs)
+
+        self.monkeypatch.setattr(os, "mkdir", mkdir)
+        self.monkeypatch.setattr(os, "open", open_)
+        self.absent.append(parent / "out")
+        return parent / "out"
+
+
+def disk_full_at_checkpoint(c: Case) -> list[str]:
+    """The checkpoint's write runs out of space half-way (ENOSPC), as on a full disk."""
+    import safetensors.torch
+
+    real_save = safetensors.torch.save_file
+
+    def save_file(tensors: Any, filename: Any, *args: Any, **kwargs: Any) -> None:
+        real_save(tensors, filename, *args, **kwargs)
+        truncate(Path(filename))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    c.monkeypatch.setattr(safetensors.torch, "save_file", save_file)
+    return c.train()
+
+
+def onnx_not_a_model(c: Case) -> list[str]:
+    """model.onnx replaced by other bytes, its sha256 fixed up in the manifest to match."""
+    model = c.export / "model.onnx"
+    model.write_bytes(b"this is not an ONNX model\n" * 40)
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    edit_json(c.export / "manifest.json", lambda m: m.update(model_sha256=digest))
+    return c.sample_onnx()
+
+
+def state_shape_edited(c: Case) -> list[str]:
+    """The manifest's shape of the first state tensor is one wider than the model's."""
+    def widen(manifest: dict[str, Any]) -> None:
+        name = manifest["state"][0]["input"]
+        entry = next(e for e in manifest["inputs"] if e["name"] == name)
+        entry["shape"][-1] += 1
+    edit_json(c.export / "manifest.json", widen)
+    return c.sample_onnx()
+
+
+def metrics_damaged_mid_file(c: Case) -> list[str]:
+    """A garbled line that is not the last one: not a torn append, so it is reported."""
+    path = c.run / "metrics.jsonl"
+    lines = path.read_text("utf-8").splitlines()
+    lines[1] = lines[1][: len(lines[1]) // 2]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return c.resume()
+
+
+def different_model_size(c: Case) -> list[str]:
+    """config.json says a wider model than the weights in model.safetensors hold."""
+    edit_json(c.run / "config.json", lambda cfg: cfg["model"].update(hidden=64))
+    return ["sample", str(c.run), "--max-new-tokens", "5"]
+
+
+def eval_(c: Case) -> list[str]:
+    return ["eval", str(c.run), "--no-progress"]
+
+
+def damage_then(damage: Callable[[Case], None], command: Callable[[Case], list[str]]
+                ) -> Callable[[Case], list[str]]:
+    def case(c: Case) -> list[str]:
+        damage(c)
+        return command(c)
+    return case
+
+
+#: id -> (what the case does to its copies and the command it runs, words its line must hold)
+CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
+    # a damaged run
+    "model.safetensors truncated": (
+        damage_then(lambda c: truncate(c.run / "model.safetensors"), eval_),
+        ("model.safetensors", "is damaged", "re-train")),
+    "model.safetensors random bytes": (
+        damage_then(lambda c: scramble(c.run / "model.safetensors"), eval_),
+        ("model.safetensors", "is damaged", "re-train")),
+    "resume.safetensors truncated": (
+        damage_then(lambda c: truncate(c.run / "resume.safetensors"), Case.resume),
+        ("resume.safetensors", "is damaged", "restore it from a copy")),
+    "resume.safetensors random bytes": (
+        damage_then(lambda c: scramble(c.run / "resume.safetensors"), Case.resume),
+        ("resume.safetensors", "is damaged", "restore it from a copy")),
+    "config.json not JSON": (
+        damage_then(lambda c: (c.run / "config.json").write_text("{not json", "utf-8"), eval_),
+        ("config.json", "is damaged", "restore it from a copy")),
+    "config.json a JSON list": (
+        damage_then(lambda c: edit_json(c.run / "config.json", lambda cfg: [cfg]), eval_),
+        ("config.json", "is damaged", "a JSON list")),
+    "config.json without vocab_size": (
+        damage_then(lambda c: edit_json(c.run / "config.json", lambda cfg: cfg.pop("vocab_size")
+                                        and None), eval_),
+        ("config.json", "'vocab_size' is missing")),
+    "tokenizer/ missing": (
+        damage_then(lambda c: shutil.rmtree(c.run / "tokenizer"), eval_),
+        ("tokenizer", "is missing", "re-train")),
+    "tokenizer JSON invalid": (
+        damage_then(lambda c: (c.run / "tokenizer" / "char.json").write_text("[1, 2", "utf-8"),
+                    eval_),
+        ("tokenizer", "is damaged", "re-train")),
+    "weights of a differently sized model": (
+        different_model_size, ("model.safetensors", "is damaged", "size mismatch")),
+    "metrics.jsonl damaged before its last line, on --resume": (
+        metrics_damaged_mid_file, ("metrics.jsonl", "is damaged", "delete line 2")),
+    # a damaged export
+    "model.onnx not a model, sha256 fixed up": (
+        onnx_not_a_model, ("model.onnx", "is damaged", "re-export")),
+    "manifest.json not JSON": (
+        damage_then(lambda c: (c.export / "manifest.json").write_text("{", "utf-8"),
+                    Case.sample_onnx),
+        ("manifest.json", "is damaged", "re-export")),
+    "manifest.json without state": (
+        damage_then(lambda c: edit_json(c.export / "manifest.json", lambda m: m.pop("state")
+                                        and None), Case.sample_onnx),
+        ("manifest.json", "'state' is missing", "re-export")),
+    "manifest.json state shape edited": (
+        state_shape_edited, ("manifest.json", "has shape", "re-export")),
+    # bad config values
+    "dataset.val_fraction=1.5": (
+        lambda c: c.train("--set", "dataset.val_fraction=1.5"),
+        ("dataset.val_fraction=1.5", "above 0 and below 1")),
+    "--lr nan": (lambda c: c.train("--lr", "nan"), ("train.lr=nan", "above 0")),
+    "model.layers=0": (
+        lambda c: c.train("--set", "model.layers=0"), ("model.layers=0", "at least 1")),
+    "model.dropout=2": (
+        lambda c: c.train("--set", "model.dropout=2"), ("model.dropout=2", "below 1")),
+    "transformer embed not a multiple of heads": (
+        lambda c: ["train", "transformer", "--data", str(c.corpus), "--out", str(c.out),
+                   "--set", "model.embed=30", "--set", "model.heads=4"],
+        ("model.embed=30", "multiple of model.heads (4)")),
+    "train --seed -1": (lambda c: c.train("--seed", "-1"), ("train.seed=-1", "at least 0")),
+    "sample --seed -1": (
+        lambda c: ["sample", str(c.run), "--seed", "-1"], ("--seed", "-1")),
+    "export --opset 5": (
+        lambda c: ["export", str(c.run), "--onnx", "--out", str(c.out), "--opset", "5"],
+        ("export.opset=5", "at least 7")),
+    "export --opset 99": (
+        lambda c: ["export", str(c.run), "--onnx", "--out", str(c.out), "--opset", "99"],
+        ("export.opset=99", "at most")),
+    # the environment
+    "compare --plot x.txt": (
+        lambda c: ["compare", str(c.run), "--plot", str(c.tmp / "x.txt")], ("--plot", "x.txt")),
+    "read-only --out for train": (
+        lambda c: ["train", "gru-tied", "--data", str(c.corpus), "--out", str(c.read_only()),
+                   *c.tiny_run],
+        ("read-only", "choose a writable location")),
+    "read-only --out for export": (
+        lambda c: ["export", str(c.run), "--onnx", "--out", str(c.read_only())],
+        ("read-only", "choose a writable location")),
+    "full disk while a checkpoint is written": (
+        disk_full_at_checkpoint, ("no space left on device", "free some space")),
+    "diverging loss (--lr 1e9)": (
+        lambda c: c.train("--lr", "1e9", "--set", "train.grad_clip=0",
+                          "--set", "train.log_interval=1"),
+        ("training loss became", "lower --lr")),
+}
+
+
+@pytest.fixture(scope="module")
+def small_export(trained_run: Path, registry: Any, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Path:
+    """An ONNX export of the session's trained run, made once for this module."""
+    out = tmp_path_factory.mktemp("bad-inputs-export") / "export"
+    result = CliRunner().invoke(cli, ["export", str(trained_run), "--onnx", "--out", str(out),
+                                      "--set", "export.parity_steps=8"], obj=registry)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_bad_input_is_one_line_and_changes_nothing(
+    name: str, trained_run: Path, small_export: Path, small_corpus: Path, tiny_run: list[str],
+    registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run, export = tmp_path / "run", tmp_path / "export"
+    shutil.copytree(trained_run, run)
+    shutil.copytree(small_export, export)
+    case = Case(run, export, tmp_path, small_corpus, tiny_run, monkeypatch)
+    make, words = CASES[name]
+    argv = make(case)
+    before = {run: tree_hash(run), export: tree_hash(export)}
+
+    result = CliRunner().invoke(cli, argv, obj=registry)
+    monkeypatch.undo()
+    (tmp_path / "read-only").exists() and (tmp_path / "read-only").chmod(0o755)
+
+    line = one_line_error(after_training_started(result))
+    for word in words:
+        assert word in line, line
+    assert {run: tree_hash(run), export: tree_hash(export)} == before
+    for path in case.absent:
+        assert not path.exists(), f"{path} was created"
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in {"run", "export"}]
+    assert not [p for p in leftovers if p != "read-only"], leftovers
+
+
+def test_the_table_covers_every_case_of_the_issue() -> None:
+    assert len(CASES) == 29
+
+
+def test_a_torn_last_metrics_line_is_dropped_on_resume(
+    trained_run: Path, registry: Any, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    with open(run / "metrics.jsonl", "a", encoding="utf-8") as handle:
+        handle.write('{"step": 9, "split": "tra')  # what a kill mid-append leaves
+    result = CliRunner().invoke(cli, ["train", "gru-tied", "--resume", str(run), "--steps", "12",
+                                      "--no-progress"], obj=registry)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert max(r["step"] for r in records) == 12
+
+
+def test_a_bug_keeps_its_traceback(trained_run: Path, registry: Any,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import zoo.api
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("a bug in zoo")
+
+    monkeypatch.setattr(zoo.api, "load", broken)
+    result = CliRunner().invoke(cli, ["sample", str(trained_run)], obj=registry)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, KeyError)  # not turned into a user's error line
+    assert "error:" not in result.stderr
+
+
+def test_zoo_debug_shows_the_traceback_of_a_users_mistake(
+    trained_run: Path, registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    (run / "config.json").write_text("{not json", "utf-8")
+    monkeypatch.setenv("ZOO_DEBUG", "1")
+    result = CliRunner().invoke(cli, ["eval", str(run)], obj=registry)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: the run config")
