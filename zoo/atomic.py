@@ -1,27 +1,51 @@
-"""Atomic file writes: write to a temporary sibling, fsync, rename.
+"""Atomic file writes: write into a temporary sibling, fsync, rename.
 
 A crash at any moment leaves either the old file or the new one, never a
 half-written file. Used for every file a run or an export directory holds.
+
+Every temporary is named ``.zoo-tmp-PID-RANDOM-NAME`` (PID: the process that
+writes it; NAME: what it becomes). A file is written inside such a temporary
+directory, so whatever a writer creates beside its output (safetensors writes
+its own ``.tmpXXXXXX`` and renames it) stays inside it too. The writer holds
+a ``flock`` on its temporary directory while it fills it. A process killed
+mid-write leaves its temporary behind; the next atomic write in the same
+directory removes the ones whose process is no longer alive and whose lock is
+free, and never the temporaries of a live process (not even one in another
+PID namespace sharing the directory: its lock is still held).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+if sys.platform != "win32":
+    import fcntl
+
+TEMPORARY_PREFIX = ".zoo-tmp-"
+#: ``.zoo-tmp-PID-RANDOM-NAME``: the writer's process id, then what the temporary becomes.
+TEMPORARY_NAME = re.compile(r"^\.zoo-tmp-(?P<pid>\d+)-(?P<random>[0-9a-f]+)-(?P<name>.+)$")
+
 
 def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 def _make_readable(path: Path, mode: int) -> None:
-    """Give a temporary file or directory the permissions a plain create would have had."""
+    """Give a written file or directory the permissions a plain create would have had."""
     os.chmod(path, mode & ~_umask())
 
 
@@ -39,23 +63,121 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def temporary_name(name: str) -> str:
+    """``.zoo-tmp-PID-RANDOM-NAME``: recognisable, owned by this process, unique."""
+    return f"{TEMPORARY_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{name}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one we may not signal counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_temporaries(directory: Path) -> list[Path]:
+    """The zoo temporaries in ``directory`` whose writing process is dead."""
+    try:
+        entries = list(Path(directory).iterdir())
+    except OSError:
+        return []
+    stale = []
+    for entry in entries:
+        match = TEMPORARY_NAME.match(entry.name)
+        if (match and int(match["pid"]) != os.getpid() and not process_alive(int(match["pid"]))
+                and not is_locked(entry)):
+            stale.append(entry)
+    return stale
+
+
+def lock(directory: Path) -> int | None:
+    """Take the exclusive lock on ``directory`` without waiting: its descriptor, or None if held.
+
+    The lock lasts until :func:`unlock` or the process's end, whatever ends it
+    (where ``flock`` is missing, every lock is granted).
+    """
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    if sys.platform == "win32":
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def unlock(fd: int | None) -> None:
+    """Release a lock taken by :func:`lock`."""
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def is_locked(path: Path) -> bool:
+    """Whether a process (any process, whatever its PID namespace) holds ``path``'s lock."""
+    if not path.is_dir() or path.is_symlink():
+        return False
+    try:
+        fd = lock(path)
+    except OSError:
+        return False
+    unlock(fd)
+    return fd is None
+
+
+def remove_stale_temporaries(directory: Path) -> None:
+    """Delete what killed zoo processes left half-written in ``directory``; never a live one's."""
+    for entry in stale_temporaries(directory):
+        remove_path(entry)
+
+
+def remove_path(path: Path) -> None:
+    """Delete a file or a directory tree; one already gone is no error."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def make_temporary_directory(parent: Path, name: str) -> Path:
+    """Create ``parent/.zoo-tmp-PID-RANDOM-NAME`` (umask mode), clearing stale ones first."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(parent)
+    temp = parent / temporary_name(name)
+    temp.mkdir()
+    return temp
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``path`` atomically."""
+    """Yield a temporary path to write; on success it replaces ``path`` atomically.
+
+    The file gets the mode a plain ``open`` would give it, whatever the writer
+    used (safetensors creates its files 0600).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    temp = Path(temp_name)
-    _make_readable(temp, 0o666)
+    holder = make_temporary_directory(path.parent, path.name)
+    held = lock(holder)
+    temp = holder / path.name
     try:
         yield temp
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
+        _make_readable(temp, 0o666)
         os.replace(temp, path)
         fsync_directory(path.parent)
     finally:
-        temp.unlink(missing_ok=True)
+        remove_path(holder)
+        unlock(held)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -71,24 +193,31 @@ def append_line(path: Path, line: str) -> None:
         os.fsync(handle.fileno())
 
 
+def fsync_tree(directory: Path) -> None:
+    """Flush every file under ``directory`` to disk."""
+    for child in Path(directory).rglob("*"):
+        if child.is_file() and not child.is_symlink():
+            with open(child, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
 @contextlib.contextmanager
 def atomic_directory(path: Path) -> Iterator[Path]:
     """Yield a temporary directory to fill; on success it becomes ``path``.
 
-    ``path`` must not exist yet: nothing a user made is ever replaced.
+    ``path`` must not exist yet, or be an empty directory: nothing a user made
+    is ever replaced (a non-empty ``path`` makes the rename fail).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    temp = make_temporary_directory(path.parent, path.name)
     _make_readable(temp, 0o777)
+    held = lock(temp)
     try:
         yield temp
-        for child in temp.rglob("*"):
-            if child.is_file():
-                with open(child, "rb") as handle:
-                    os.fsync(handle.fileno())
+        fsync_tree(temp)
         os.rename(temp, path)
         fsync_directory(path.parent)
     finally:
         if temp.exists():
-            shutil.rmtree(temp, ignore_errors=True)
+            remove_path(temp)
+        unlock(held)

@@ -4,7 +4,9 @@ Token streams are stored as ``.npy`` files under ``$ZOO_CACHE/tokens/KEY/``
 (default: the platform's user cache directory) and memory-mapped on later
 runs. ``KEY`` is a hash of the text of every split and of the files the
 trained tokenizer saves, so a changed corpus or a differently trained
-tokenizer gets a new entry and a stale one is never read.
+tokenizer gets a new entry and a stale one is never read. An entry is
+written atomically (:func:`zoo.atomic.atomic_directory`); every use of the
+cache removes the temporaries that killed processes left in ``tokens/``.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def cached_splits(
         f"{CACHE_FORMAT}|{tokenizer_fingerprint(tokenizer)}|{texts_fingerprint(texts)}".encode()
     ).hexdigest()[:32]
     entry = (root or cache_root()) / "tokens" / key
+    atomic.remove_stale_temporaries(entry.parent)
     if (entry / "meta.json").exists():
         return _read_entry(entry)
     streams = {split: encode_documents(tokenizer, texts[split]) for split in SPLITS}

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
-from zoo.atomic import atomic_directory, atomic_path, write_text
+from zoo.atomic import (
+    TEMPORARY_NAME,
+    atomic_directory,
+    atomic_path,
+    remove_stale_temporaries,
+    stale_temporaries,
+    write_text,
+)
 
 
 class Crash(Exception):
@@ -59,7 +68,8 @@ def test_exception_inside_atomic_path_creates_nothing(tmp_path):
 def test_atomic_path_writes_through_the_temporary(tmp_path):
     path = tmp_path / "data.bin"
     with atomic_path(path) as temp:
-        assert temp != path and temp.parent == tmp_path
+        assert temp != path and temp.parent.parent == tmp_path
+        assert temp.parent.name.startswith(f".zoo-tmp-{os.getpid()}-")
         assert not path.exists()  # nothing visible until the block succeeds
         temp.write_bytes(b"\x00\x01")
     assert path.read_bytes() == b"\x00\x01"
@@ -110,3 +120,92 @@ def test_directories_follow_the_umask(tmp_path, umask_022):
         (temp / "x").write_text("x", "utf-8")
     mode = stat.S_IMODE(target.stat().st_mode)
     assert mode == 0o755
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def _leave_temporary(directory, pid, name, *, as_directory):
+    temp = directory / f".zoo-tmp-{pid}-0badc0de-{name}"
+    if as_directory:
+        temp.mkdir()
+        (temp / "half.bin").write_bytes(b"\0" * 10)
+    else:
+        temp.write_bytes(b"\0" * 10)
+    return temp
+
+
+@pytest.mark.parametrize("use", ["atomic_path", "atomic_directory"])
+def test_a_write_removes_stale_temporaries_of_dead_processes_only(tmp_path, use):
+    dead = _dead_pid()
+    stale = [_leave_temporary(tmp_path, dead, "resume.safetensors", as_directory=True),
+             _leave_temporary(tmp_path, dead, "tokenizer", as_directory=False)]
+    live = [_leave_temporary(tmp_path, os.getpid(), "model.safetensors", as_directory=True),
+            _leave_temporary(tmp_path, os.getppid(), "export", as_directory=False)]
+    unrelated = tmp_path / ".zoo-tmp-notes.txt"  # not a zoo temporary's name
+    unrelated.write_text("mine", "utf-8")
+    if use == "atomic_path":
+        write_text(tmp_path / "config.json", "{}")
+    else:
+        with atomic_directory(tmp_path / "export") as temp:
+            (temp / "x").write_text("x", "utf-8")
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in live) and unrelated.exists()
+
+
+def test_stale_temporaries_are_named_by_their_dead_process(tmp_path):
+    dead = _dead_pid()
+    stale = _leave_temporary(tmp_path, dead, "KEY", as_directory=True)
+    _leave_temporary(tmp_path, os.getpid(), "KEY", as_directory=True)
+    assert stale_temporaries(tmp_path) == [stale]
+    remove_stale_temporaries(tmp_path)
+    assert len(os.listdir(tmp_path)) == 1
+
+
+def test_temporaries_carry_the_writers_pid_and_the_name(tmp_path):
+    with atomic_path(tmp_path / "model.safetensors") as temp:
+        match = TEMPORARY_NAME.match(temp.parent.name)
+        assert match and int(match["pid"]) == os.getpid()
+        assert match["name"] == "model.safetensors"
+        temp.write_bytes(b"x")
+
+
+def test_safetensors_files_follow_the_umask(tmp_path, umask_022):
+    # safetensors creates its file 0600 and renames it over the path it is given
+    import torch
+    from safetensors.torch import save_file
+
+    path = tmp_path / "model.safetensors"
+    with atomic_path(path) as temp:
+        save_file({"w": torch.zeros(2)}, str(temp))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert os.listdir(tmp_path) == ["model.safetensors"]  # its own .tmpXXXX stayed inside ours
+
+
+def test_files_follow_a_group_writable_umask(tmp_path):
+    old = os.umask(0o002)
+    try:
+        write_text(tmp_path / "config.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "config.json").stat().st_mode) == 0o664
+
+
+def test_a_locked_temporary_is_kept_even_when_its_pid_looks_dead(tmp_path):
+    # a writer in another PID namespace sharing the directory: its pid means nothing here,
+    # but the lock it holds on its temporary does
+    from zoo.atomic import lock, unlock
+
+    foreign = _leave_temporary(tmp_path, _dead_pid(), "export", as_directory=True)
+    held = lock(foreign)
+    try:
+        remove_stale_temporaries(tmp_path)
+        assert foreign.exists()
+    finally:
+        unlock(held)
+    remove_stale_temporaries(tmp_path)
+    assert not foreign.exists()
