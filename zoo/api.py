@@ -184,18 +184,20 @@ def train(
                            config=config)
     run_config = build_run_config(registry, layers, _overrides({**shortcuts, **settings}))
     run_dir = plan_run_directory(out, run_config.model.name)
-    run = Run(run_dir, registry)
-    run.training = _train(registry, run_config, run_dir, resume=False, progress=progress,
-                          log=log)
+    training = _train(registry, run_config, run_dir, resume=False, progress=progress,
+                      log=log, numbered=out is None)
+    run = Run(training.run_dir, registry)  # a default name may have taken a -2 suffix
+    run.training = training
     return run
 
 
 def _train(registry: Registry, run_config: RunConfig, run_dir: Path, *, resume: bool,
-           progress: bool, log: Callable[[str], None] | None) -> TrainingResult:
+           progress: bool, log: Callable[[str], None] | None,
+           numbered: bool = False) -> TrainingResult:
     from zoo.training import train_run
 
-    return train_run(registry, run_config, run_dir, resume=resume, progress=progress,
-                     log=log or _stderr)
+    return train_run(registry, run_config, run_dir, resume=resume, numbered=numbered,
+                     progress=progress, log=log or _stderr)
 
 
 # --- runs --------------------------------------------------------------------------------

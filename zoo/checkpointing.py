@@ -2,13 +2,15 @@
 
 A checkpoint is ``model.safetensors`` (the weights, for sampling and export)
 and ``resume.safetensors`` (everything ``--resume`` needs), each replaced
-atomically, so a crash at any moment leaves the last good checkpoint.
+atomically, so a crash at any moment leaves the last good checkpoint. The
+evaluation's record goes to ``metrics.jsonl`` only once its checkpoint
+exists (the resume state carries a copy, so a kill in between loses
+nothing), and a new run's staged directory takes its name at its first.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,6 +20,7 @@ from zoo.config import TrainConfig
 from zoo.data import TokenStream, evaluation_batches
 from zoo.distributed import DistributedContext
 from zoo.evaluation import evaluate_batches
+from zoo.paths import StagedDirectory
 from zoo.progress import TrainingProgress
 from zoo.resume import save_resume_state
 from zoo.steps import State
@@ -28,7 +31,7 @@ class Checkpoints:
 
     def __init__(
         self,
-        run_dir: Path,
+        directory: StagedDirectory,
         *,
         model: torch.nn.Module,
         optimizer: torch.optim.Optimizer,
@@ -40,26 +43,34 @@ class Checkpoints:
         progress: TrainingProgress,
         start_step: int,
     ) -> None:
-        self.run_dir, self.model, self.optimizer, self.sampler = run_dir, model, optimizer, sampler
+        self.directory, self.model, self.optimizer = directory, model, optimizer
+        self.sampler = sampler
         self.val, self.train, self.device = val, train, device
         self.distributed, self.progress = distributed, progress
         self.step = start_step  # of the last checkpoint; 0 when none was written
 
     def evaluate_and_save(self, step: int, carry: State | None) -> dict[str, float]:
-        """Evaluate on the fixed validation windows, record it, and checkpoint ``step``.
+        """Evaluate on the fixed validation windows, checkpoint ``step``, then record it.
 
-        Every rank evaluates its share; rank 0 alone writes.
+        Every rank evaluates its share; rank 0 alone writes. The first
+        checkpoint of a new run publishes its directory under its name.
         """
         started = time.perf_counter()
         dist, train = self.distributed, self.train
         batches = evaluation_batches(self.val, train.block_size, train.batch_size,
                                      train.eval_batches, dist.rank, dist.world_size)
         evaluation = evaluate_batches(self.model, batches, self.val, self.device, dist)
-        self.progress.log_evaluation(step, evaluation)
+        record = self.progress.evaluation_record(step, evaluation)
         if dist.is_main:
-            save_resume_state(self.run_dir, step=step, model=self.model, optimizer=self.optimizer,
-                              sampler=self.sampler.state_dict(), carry=carry)
-            runs.save_checkpoint(self.run_dir, self.model, step)
+            run_dir = self.directory.path
+            save_resume_state(run_dir, step=step, model=self.model, optimizer=self.optimizer,
+                              sampler=self.sampler.state_dict(), carry=carry,
+                              progress={"record": record,
+                                        "log_window": self.progress.log_window()})
+            runs.save_checkpoint(run_dir, self.model, step)
+        self.progress.log_evaluation(record)
+        if dist.is_main:
+            self.directory.publish()
         self.step = step
         self.progress.leave_out(time.perf_counter() - started)
         return evaluation

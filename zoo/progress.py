@@ -17,7 +17,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -59,7 +58,7 @@ class TrainingProgress:
 
     def __init__(
         self,
-        run_dir: Path,
+        directory: Any,
         train: TrainConfig,
         *,
         start_step: int,
@@ -69,14 +68,21 @@ class TrainingProgress:
         is_main: bool,
         show: bool,
         log: Callable[[str], None],
+        window: dict[str, Any] | None = None,
     ) -> None:
-        self.run_dir, self.train, self.is_main = run_dir, train, is_main
+        # directory.path: where the run's files are now (a staged sibling until its first
+        # checkpoint); window: the open log window of a resumed checkpoint (log_window())
+        self.directory, self.train, self.is_main = directory, train, is_main
         self.log = log if is_main else (lambda _: None)
         self.tokens_per_step = train.batch_size * train.block_size * world_size
         self.elapsed_before = elapsed_before  # seconds trained before a resume
         self.started = time.perf_counter()
         self.running_loss = torch.zeros((), device=device)  # summed over the window's steps
         self.window_start, self.window_steps = self.started, 0
+        self.timed_steps = 0  # the window's steps taken in this session (what tokens/s counts)
+        if window:
+            self.running_loss.fill_(float(window["loss_sum"]))
+            self.window_steps = int(window["steps"])
         self.speeds: list[float] = []  # tokens/s of each logged window
         bar_class = progress_bar_class() if show and is_main else None
         self.bar = None if bar_class is None else bar_class(
@@ -96,6 +102,7 @@ class TrainingProgress:
         """Add one optimizer step and its loss (a 0-d tensor, not read back here)."""
         self.running_loss += loss.detach()
         self.window_steps += 1
+        self.timed_steps += 1
         if self.bar is not None:
             self.bar.update(1)
 
@@ -105,7 +112,7 @@ class TrainingProgress:
         loss = self.running_loss.item() / self.window_steps
         if not math.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss} at step {step}; lower --lr")
-        speed = self.window_steps * self.tokens_per_step / (now - self.window_start)
+        speed = self.timed_steps * self.tokens_per_step / (now - self.window_start)
         self.speeds.append(speed)
         self.record({"step": step, "split": "train", "loss": loss, "lr": lr,
                      "tokens_per_s": speed})
@@ -117,14 +124,27 @@ class TrainingProgress:
                      f"{format_duration(self.elapsed())} elapsed")
             self.last_line = now
         self.running_loss.zero_()
-        self.window_start, self.window_steps = time.perf_counter(), 0
+        self.window_start, self.window_steps, self.timed_steps = time.perf_counter(), 0, 0
 
-    def log_evaluation(self, step: int, evaluation: dict[str, float]) -> None:
-        """Record an evaluation and say it in one line."""
-        self.record({"step": step, "split": "val", **evaluation})
-        self.write(f"step {step}: val loss {evaluation['loss']:.4f}, "
-                   f"bits/char {evaluation['bits_per_char']:.3f}, "
-                   f"accuracy {evaluation['accuracy']:.3f}")
+    def log_window(self) -> dict[str, Any]:
+        """The log window still open at a checkpoint: its summed loss and its steps.
+
+        Saved with the checkpoint, so that a resumed run's first training record
+        averages the same steps as an uninterrupted run's.
+        """
+        return {"loss_sum": self.running_loss.item(), "steps": self.window_steps}
+
+    def evaluation_record(self, step: int, evaluation: dict[str, float]) -> dict[str, Any]:
+        """The ``metrics.jsonl`` record of an evaluation, with the run's elapsed wall time."""
+        return {"step": step, "split": "val", **evaluation, "elapsed_s": self.elapsed()}
+
+    def log_evaluation(self, record: dict[str, Any]) -> None:
+        """Append an evaluation's record (once its checkpoint exists) and say it in one line."""
+        if self.is_main:
+            runs.append_metrics(self.directory.path, record)
+        self.write(f"step {record['step']}: val loss {record['loss']:.4f}, "
+                   f"bits/char {record['bits_per_char']:.3f}, "
+                   f"accuracy {record['accuracy']:.3f}")
 
     def leave_out(self, seconds: float) -> None:
         """Keep ``seconds`` spent on other work (evaluation, checkpoints) out of the speed."""
@@ -133,7 +153,7 @@ class TrainingProgress:
     def record(self, entry: dict[str, Any]) -> None:
         """Append ``entry`` to ``metrics.jsonl`` with the run's elapsed wall time."""
         if self.is_main:
-            runs.append_metrics(self.run_dir, {**entry, "elapsed_s": self.elapsed()})
+            runs.append_metrics(self.directory.path, {**entry, "elapsed_s": self.elapsed()})
 
     def write(self, text: str) -> None:
         """A message, printed clear of the bar."""

@@ -15,8 +15,12 @@ the same step:
     rng.torch        torch's CPU generator state; rng.cuda.N for each GPU
     carry.I          the hidden state carried across batches (--stateful)
 
-and, in the metadata, as JSON: the step, the optimizer's param groups and the
-batch sampler's state.
+and, in the metadata, as JSON: the step, the optimizer's param groups, the
+batch sampler's state, and the progress log's state: the checkpoint's own
+``metrics.jsonl`` record (written to the log only after the checkpoint, and
+put back on resume if a kill came in between) and the log window still open
+(its summed loss and steps, so the first record after a resume averages the
+same steps as an uninterrupted run's).
 """
 
 from __future__ import annotations
@@ -61,7 +65,9 @@ def save_resume_state(
     optimizer: torch.optim.Optimizer,
     sampler: dict[str, Any],
     carry: tuple[torch.Tensor, ...] | None,
+    progress: dict[str, Any] | None = None,
 ) -> None:
+    """Write ``resume.safetensors`` atomically: everything ``--resume`` needs to continue."""
     from safetensors.torch import save_file
 
     # Cloned, so that tied weights become separate entries safetensors accepts; loading
@@ -83,6 +89,7 @@ def save_resume_state(
         "param_groups": json.dumps(optimizer_state["param_groups"]),
         "sampler": json.dumps(sampler),
         "carry": str(len(carry) if carry is not None else -1),
+        "progress": json.dumps(progress or {}),
     }
     contiguous = {k: v.contiguous().cpu() for k, v in tensors.items()}
     with atomic.atomic_path(run_dir / RESUME_FILE) as temp:
@@ -220,6 +227,7 @@ class ResumePoint:
     step: int = 0
     carry: tuple[torch.Tensor, ...] | None = None  # the hidden state a --stateful run carried
     elapsed_s: float = 0.0  # wall time the run had already trained
+    log_window: dict[str, Any] | None = None  # the open log window (TrainingProgress.log_window)
 
 
 def restore_training_state(
@@ -246,15 +254,32 @@ def restore_training_state(
     torch.set_rng_state(state.torch_rng)
     if state.cuda_rng and device.type == "cuda":
         torch.cuda.set_rng_state_all(state.cuda_rng)
+    progress = checkpoint_progress(run_dir)
     if is_main:
-        truncate_metrics(run_dir, state.step)
+        truncate_metrics(run_dir, state.step, progress.get("record"))
     # wall time keeps counting from where the interrupted run stopped
     elapsed = max((m["elapsed_s"] for m in runs.read_metrics(run_dir)), default=0.0)
-    return ResumePoint(state.step, state.carry, elapsed)
+    return ResumePoint(state.step, state.carry, elapsed, progress.get("log_window"))
 
 
-def truncate_metrics(run_dir: Path, step: int) -> None:
-    """Drop ``metrics.jsonl`` records after ``step``: a resumed run logs those steps again."""
+def checkpoint_progress(run_dir: Path) -> dict[str, Any]:
+    """The progress log's state saved with the last checkpoint; empty for older runs."""
+    from safetensors import safe_open
+
+    with safe_open(str(resume_file(run_dir)), framework="pt") as handle:
+        saved: dict[str, Any] = json.loads((handle.metadata() or {}).get("progress", "{}"))
+    return saved
+
+
+def truncate_metrics(run_dir: Path, step: int, record: dict[str, Any] | None = None) -> None:
+    """Make ``metrics.jsonl`` end at checkpoint ``step``, whose evaluation ``record`` it holds.
+
+    Records after ``step`` are dropped (a resumed run logs those steps again),
+    and the checkpoint's own record is put back if a kill came before it was
+    appended.
+    """
     kept = [r for r in runs.read_metrics(run_dir) if r["step"] <= step]
+    if record is not None and not any(r["step"] == step and r["split"] == "val" for r in kept):
+        kept.append(record)
     atomic.write_text(Path(run_dir) / runs.METRICS_FILE,
                       "".join(json.dumps(r) + "\n" for r in kept))

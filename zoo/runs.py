@@ -17,7 +17,6 @@ providers load as before, with the plain error).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +50,14 @@ FORMAT_VERSION = 1
 def plan_run_directory(out: str | Path | None, architecture: str) -> Path:
     """Where a new run goes (default ``runs/ARCH-TIMESTAMP``); never a non-empty directory.
 
-    The directory is created later, by :func:`write_run_files`, once the data
-    and the model are ready, so a run that fails to start leaves nothing behind.
+    Nothing is created here: training stages the run in a temporary sibling
+    (:func:`zoo.paths.stage_new_directory`), which takes this name only at the
+    first checkpoint, so a run that fails or is killed before then leaves
+    nothing behind. A default name that is taken by then gets a ``-2``, ``-3``
+    suffix (``train_run(numbered=True)``).
     """
-    if out is None:
-        out = Path("runs") / f"{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if out is None:  # numbered when it is taken, so never refused
+        return Path("runs") / f"{architecture}-{time.strftime('%Y%m%d-%H%M%S')}"
     return plan_new_directory(out, "run directory")
 
 
@@ -67,9 +69,10 @@ def write_run_files(
     registry: Registry | None = None,
     resume: bool = False,
 ) -> None:
-    """Create the run directory with ``config.json`` and ``tokenizer/`` (each atomic).
+    """Write ``config.json`` and ``tokenizer/`` into ``run_dir`` (each atomic).
 
-    A resumed run has its tokenizer already; only its config is written again.
+    For a new run ``run_dir`` is the staged directory; a resumed run has its
+    tokenizer already, and only its config is written again.
     """
     if not resume:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -116,15 +119,6 @@ def write_config(
     if providers:
         payload[PROVIDERS_KEY] = providers
     atomic.write_text(path, json.dumps(payload, indent=2) + "\n")
-
-
-def remove_run_files(run_dir: Path, *, keep_directory: bool) -> None:
-    """Undo a run that never reached a checkpoint: its files, and the directory if zoo made it."""
-    if keep_directory:
-        for child in run_dir.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-    else:
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:

@@ -18,7 +18,10 @@ batches (truncated BPTT). Resumable exactly on CPU; optional ``torch.compile``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,12 @@ from zoo.data import batch_sampler, training_data
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
+from zoo.paths import (
+    ExistingDirectory,
+    StagedDirectory,
+    UnlockedDirectory,
+    stage_new_directory,
+)
 from zoo.progress import TrainingProgress
 from zoo.registry import Registry
 from zoo.resume import ResumePoint, restore_training_state
@@ -40,27 +49,63 @@ from zoo.steps import autocast, batch_loss, detach_state, to_device
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C during training. The weights may be mid-update, so they are not saved:
-    the last checkpoint written at an evaluation stays intact."""
+    """Ctrl-C or SIGTERM during training. The weights may be mid-update, so they are not
+    saved: the last checkpoint written at an evaluation stays intact."""
 
-    def __init__(self, run_dir: Path, step: int, checkpoint_step: int) -> None:
-        kept = (
-            f"the checkpoint of step {checkpoint_step} is in {run_dir}; "
-            f"continue with --resume {run_dir}"
-            if checkpoint_step
-            else f"no checkpoint was written yet, so {run_dir} was removed"
-        )
+    def __init__(self, run_dir: Path, step: int, checkpoint_step: int, *,
+                 resumed: bool = False) -> None:
+        if checkpoint_step:
+            kept = (f"the checkpoint of step {checkpoint_step} is in {run_dir}; "
+                    f"continue with --resume {run_dir}")
+        elif resumed:
+            kept = f"{run_dir} is as it was"
+        else:
+            kept = f"no checkpoint was written yet, so nothing was written to {run_dir}"
         super().__init__(f"interrupted at step {step}; {kept}")
         self.run_dir = run_dir
         self.step = step
         self.checkpoint_step = checkpoint_step
 
 
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM (``timeout``, ``docker stop``, Slurm) interrupts like Ctrl-C.
+
+    Only where SIGTERM still has its default action and this is the main
+    thread (a program's own handler is left alone); restored afterwards.
+    """
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    installed = (threading.current_thread() is threading.main_thread()
+                 and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+    if installed:
+        signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def claim_run_directory(run_dir: Path, *, resume: bool, numbered: bool,
+                        is_main: bool) -> StagedDirectory:
+    """The locked run directory to write: ``run_dir`` itself to resume, else a staged sibling.
+
+    Only rank 0 writes, so only rank 0 stages or locks anything.
+    """
+    if not is_main:
+        return UnlockedDirectory(run_dir)
+    if resume:
+        return ExistingDirectory(run_dir, "run directory")
+    return stage_new_directory(run_dir, "run directory", numbered=numbered)
+
+
 @dataclass
 class TrainingResult:
     """What a finished run reports."""
 
-    run_dir: Path
+    run_dir: Path  # where the run is (a numbered run's name may carry a suffix)
     steps: int
     parameters: int
     final_eval: dict[str, float]
@@ -75,6 +120,7 @@ def train_run(
     run_dir: Path,
     *,
     resume: bool = False,
+    numbered: bool = False,
     progress: bool = True,
     log: Callable[[str], None] = print,
     on_step: Callable[[int], None] | None = None,
@@ -83,44 +129,53 @@ def train_run(
 
     ``progress`` shows a bar (or, with no terminal, periodic lines); ``log``
     receives the messages; ``on_step(step)`` is called after every optimizer
-    step. Ctrl-C raises :class:`TrainingInterrupted`; the last checkpoint stays.
+    step. Ctrl-C or SIGTERM raises :class:`TrainingInterrupted`; the last
+    checkpoint stays. A new run is built in a staged sibling that takes the
+    name ``run_dir`` at its first checkpoint (``numbered``: the first free of
+    ``run_dir``, ``run_dir-2``, ...: see ``TrainingResult.run_dir``); the run
+    is locked against a second writer while it trains.
     A resumed run takes ``run_config`` from :func:`zoo.resume.resumed_run_config`.
     """
     train, run_dir = run_config.train, Path(run_dir)
     dist = DistributedContext.from_environment()
     device = dist.device(resolve_device(train.device))
-    with dist.joined(device):
-        torch.manual_seed(train.seed + dist.rank)
-        tokenizer, streams = training_data(registry, run_config, run_dir, resume=resume)
-        sampler = batch_sampler(streams["train"], train, dist.rank, dist.world_size)
-        model = build_model(registry, run_config.model, tokenizer.vocab_size).to(device)
-        model.train()
-        optimizer = make_optimizer(model, train, device)
-        start = ResumePoint()
-        if resume:  # the last checkpoint's state; nothing in run_dir changes unless it loads
-            start = restore_training_state(run_dir, model=model, optimizer=optimizer,
-                                           sampler=sampler, device=device, steps=train.steps,
-                                           is_main=dist.is_main)
-        step_model = dist.wrap(model, device)  # the step runs through DDP; all else uses model
-        if train.compile:
-            step_model = torch.compile(step_model)
-        parameters = count_parameters(model)
-        existed = run_dir.exists()
-        if dist.is_main:  # a new run's files, or the new config of a resumed one
-            runs.write_run_files(run_dir, run_config, tokenizer, registry=registry, resume=resume)
-            log(f"{run_config.model.name}: {parameters / 1e6:.2f}M parameters, "
-                f"vocab {tokenizer.vocab_size}, {len(streams['train'].ids):,} train tokens, "
-                f"device {device}" + (f" x {dist.world_size} ranks" if dist.enabled else "")
-                + f"; run in {run_dir}")
-        report = TrainingProgress(run_dir, train, start_step=start.step,
-                                  elapsed_before=start.elapsed_s, device=device,
-                                  world_size=dist.world_size, is_main=dist.is_main,
-                                  show=progress, log=log)
-        checkpoints = Checkpoints(run_dir, model=model, optimizer=optimizer, sampler=sampler,
-                                  val=streams["val"], train=train, device=device,
-                                  distributed=dist, progress=report, start_step=start.step)
-        carry, step, final_eval = start.carry, start.step, {}
+    with dist.joined(device), interrupt_on_sigterm():
+        directory = claim_run_directory(run_dir, resume=resume, numbered=numbered,
+                                        is_main=dist.is_main)
+        start, step = ResumePoint(), 0
+        report: TrainingProgress | None = None
+        checkpoints: Checkpoints | None = None
         try:
+            torch.manual_seed(train.seed + dist.rank)
+            tokenizer, streams = training_data(registry, run_config, run_dir, resume=resume)
+            sampler = batch_sampler(streams["train"], train, dist.rank, dist.world_size)
+            model = build_model(registry, run_config.model, tokenizer.vocab_size).to(device)
+            model.train()
+            optimizer = make_optimizer(model, train, device)
+            if resume:  # the last checkpoint's state; nothing in run_dir changes unless it loads
+                start = restore_training_state(run_dir, model=model, optimizer=optimizer,
+                                               sampler=sampler, device=device, steps=train.steps,
+                                               is_main=dist.is_main)
+            step_model = dist.wrap(model, device)  # the step runs through DDP; all else uses model
+            if train.compile:
+                step_model = torch.compile(step_model)
+            parameters = count_parameters(model)
+            if dist.is_main:  # a new run's files (staged), or the new config of a resumed one
+                runs.write_run_files(directory.path, run_config, tokenizer, registry=registry,
+                                     resume=resume)
+                log(f"{run_config.model.name}: {parameters / 1e6:.2f}M parameters, "
+                    f"vocab {tokenizer.vocab_size}, {len(streams['train'].ids):,} train tokens, "
+                    f"device {device}" + (f" x {dist.world_size} ranks" if dist.enabled else "")
+                    + f"; run in {directory.target}")
+            report = TrainingProgress(directory, train, start_step=start.step,
+                                      elapsed_before=start.elapsed_s, device=device,
+                                      world_size=dist.world_size, is_main=dist.is_main,
+                                      show=progress, log=log, window=start.log_window)
+            checkpoints = Checkpoints(directory, model=model, optimizer=optimizer,
+                                      sampler=sampler, val=streams["val"], train=train,
+                                      device=device, distributed=dist, progress=report,
+                                      start_step=start.step)
+            carry, step, final_eval = start.carry, start.step, {}
             for step in range(start.step + 1, train.steps + 1):
                 seconds = report.seconds()
                 # a time budget stops every rank together, after the same step (at least one)
@@ -150,14 +205,14 @@ def train_run(
                     final_eval = checkpoints.evaluate_and_save(step, carry)
             if checkpoints.step != step:  # the time budget stopped between evaluations
                 final_eval = checkpoints.evaluate_and_save(step, carry)
-        except BaseException as error:
-            report.close()
-            if checkpoints.step == 0 and dist.is_main and not resume:
-                runs.remove_run_files(run_dir, keep_directory=existed)
-            if isinstance(error, KeyboardInterrupt):
-                raise TrainingInterrupted(run_dir, step, checkpoints.step) from None
-            raise
-        report.close()
-    return TrainingResult(run_dir=run_dir, steps=step, parameters=parameters,
+        except KeyboardInterrupt:
+            kept = checkpoints.step if checkpoints is not None else start.step
+            raise TrainingInterrupted(directory.target, step, kept, resumed=resume) from None
+        finally:
+            if report is not None:
+                report.close()
+            directory.discard()  # a new run that never reached its first checkpoint leaves nothing
+            directory.close()
+    return TrainingResult(run_dir=directory.target, steps=step, parameters=parameters,
                           final_eval=final_eval, tokens_per_second=report.tokens_per_second(),
                           seconds=report.seconds(), model=model)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,7 +21,7 @@ from zoo.registry import load_registry
 from zoo.runs import MODEL_FILE, load_run, plan_run_directory, read_metrics
 from zoo.sampling_loop import SamplingSettings
 from zoo.torch_sampler import generate
-from zoo.training import train_run
+from zoo.training import TrainingInterrupted, train_run
 
 #: Every installed architecture, one test case each, so one failure hides no other.
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
@@ -117,6 +118,7 @@ def _default_ctrl_c() -> None:
     the suite runs in the background.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _wait_for(path, process, timeout=600.0):  # a guard against a hang, not a speed check
@@ -233,3 +235,138 @@ def test_corpus_too_small_for_one_window(runner, registry, tmp_path, tiny_run):
         cli, ["train", "gru-tied", "--data", str(corpus), "--out", str(tmp_path / "r"),
               *tiny_run], obj=registry)
     assert "fewer than block_size + 1" in one_line_error(result)
+
+
+# --- staged creation, the lock, SIGTERM -----------------------------------------------------
+
+
+def _quick_config(registry, corpus, *extra):
+    overrides = ["model.embed=16", "model.hidden=24", "train.steps=6", "train.batch_size=2",
+                 "train.block_size=16", "train.eval_interval=3", "train.eval_batches=1",
+                 "train.device=cpu", f"dataset.path={corpus}", *extra]
+    return build_run_config(registry, {"model": {"name": "gru-tied"},
+                                       "dataset": {"name": "text"}}, overrides)
+
+
+def _staged(parent, name):
+    return [p for p in parent.iterdir() if p.name.startswith(".zoo-tmp-") and
+            p.name.endswith(f"-{name}")]
+
+
+def test_a_new_run_appears_under_its_name_only_at_its_first_checkpoint(registry, small_corpus,
+                                                                      tmp_path):
+    out, seen = tmp_path / "run", {}
+
+    def on_step(step):
+        seen[step] = (out.exists(), [sorted(p.name for p in s.iterdir())
+                                     for s in _staged(tmp_path, "run")])
+
+    train_run(registry, _quick_config(registry, small_corpus), out, progress=False,
+              log=lambda _: None, on_step=on_step)
+    assert seen[1] == (False, [["config.json", "metrics.jsonl", "tokenizer"]]) or \
+        seen[1] == (False, [["config.json", "tokenizer"]])
+    assert seen[4][0] and seen[4][1] == []  # renamed into place at the checkpoint of step 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert load_run(registry, out).step == 6
+
+
+@pytest.mark.parametrize("where", ["before the run files", "just after the run files"])
+def test_an_interrupt_before_the_first_checkpoint_leaves_nothing_and_the_out_reusable(
+        registry, small_corpus, tmp_path, where):
+    out = tmp_path / "run"
+    config = _quick_config(registry, small_corpus)
+
+    def interrupt(line):  # the first log line comes right after the run files are written
+        raise KeyboardInterrupt
+
+    def interrupt_at_first_step(step):
+        raise KeyboardInterrupt
+
+    hooks = ({"log": interrupt} if where == "just after the run files"
+             else {"log": lambda _: None, "on_step": interrupt_at_first_step})
+    with pytest.raises(TrainingInterrupted) as interrupted:
+        train_run(registry, config, out, progress=False, **hooks)
+    assert "no checkpoint was written yet" in str(interrupted.value)
+    assert list(tmp_path.iterdir()) == []
+    train_run(registry, config, out, progress=False, log=lambda _: None)
+    assert load_run(registry, out).step == 6
+
+
+def test_an_existing_empty_out_directory_is_used(registry, small_corpus, tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    train_run(registry, _quick_config(registry, small_corpus), out, progress=False,
+              log=lambda _: None)
+    assert load_run(registry, out).step == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
+def test_a_second_writer_of_the_same_run_is_refused_with_one_line(runner, registry,
+                                                                  small_corpus, tmp_path,
+                                                                  tiny_run):
+    out, refusals = tmp_path / "run", []
+    same_out = ["train", "gru-tied", "--data", str(small_corpus), "--out", str(out), *tiny_run]
+    resume = ["train", "gru-tied", "--resume", str(out), "--steps", "12", "--no-progress"]
+
+    def second_writer(command):
+        def on_step(step):
+            if step in (1, 7):  # while staged (before step 3's checkpoint), and once it exists
+                refusals.append(one_line_error(runner.invoke(cli, command, obj=registry)))
+        return on_step
+
+    train_run(registry, _quick_config(registry, small_corpus), out, progress=False,
+              log=lambda _: None, on_step=second_writer(same_out))
+    assert refusals == [f"error: run directory {str(out)!r} is being created by another zoo "
+                        "process; choose another --out"]
+    config = _quick_config(registry, small_corpus, "train.steps=9")
+    train_run(registry, config, out, resume=True, progress=False, log=lambda _: None,
+              on_step=second_writer(resume))
+    assert refusals[1] == (f"error: run directory {str(out)!r} is being written by another "
+                           "zoo process; wait for it to finish or stop it")
+    assert load_run(registry, out).step == 9
+
+
+def test_default_names_taken_in_the_same_second_get_a_number(registry, small_corpus, tmp_path,
+                                                             monkeypatch):
+    import zoo
+    import zoo.runs
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(zoo.runs.time, "strftime", lambda _: "20260101-000000")
+    settings = {"data": [small_corpus], "steps": 3, "batch_size": 2, "block_size": 16,
+                "device": "cpu", "progress": False, "log": lambda _: None,
+                "model.embed": 16, "model.hidden": 24, "train.eval_interval": 3,
+                "train.eval_batches": 1}
+    first = zoo.train("gru-tied", registry=registry, **settings)
+    second = zoo.train("gru-tied", registry=registry, **settings)
+    assert first.directory == tmp_path / "runs" / "gru-tied-20260101-000000" or \
+        first.directory == Path("runs") / "gru-tied-20260101-000000"
+    assert second.directory.name == "gru-tied-20260101-000000-2" and second.step == 3
+
+
+def test_numbered_runs_started_together_take_different_names(registry, small_corpus, tmp_path):
+    config, target, inner = _quick_config(registry, small_corpus), tmp_path / "run", []
+
+    def start_another(step):
+        if step == 1:  # the first is still staged, under no name yet, when the second starts
+            inner.append(train_run(registry, config, target, numbered=True, progress=False,
+                                   log=lambda _: None).run_dir)
+
+    first = train_run(registry, config, target, numbered=True, progress=False,
+                      log=lambda _: None, on_step=start_another).run_dir
+    assert (first, inner) == (target, [tmp_path / "run-2"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run-2"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="needs POSIX signals")
+def test_sigterm_stops_training_like_ctrl_c(registry, small_corpus, tmp_path, tiny_run):
+    out = tmp_path / "terminated"
+    process = _train_in_subprocess(small_corpus, out, tiny_run)
+    _wait_for(out / MODEL_FILE, process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 130
+    assert "interrupted at step" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr
+    assert load_run(registry, out).step >= 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".zoo-tmp-")]

@@ -62,27 +62,31 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     """
     from zoo.api import Run, train
     from zoo.config import parse_override
-    from zoo.training import TrainingInterrupted
+    from zoo.training import TrainingInterrupted, interrupt_on_sigterm
 
     registry = registry_from(ctx)
     log = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
-        if resume_dir is not None:
-            _refuse_fixed_settings({
-                "dataset": dataset, "tokenizer": tokenizer, "data": data, "config": config_file,
-                "set": overrides, "out": out,
-                **{k: v is not None for k, v in shortcuts.items() if k not in RESUMABLE}})
-            run = Run(resume_dir, registry).resume(
-                shortcuts["steps"], device=shortcuts["device"], architecture=architecture,
-                progress=progress, log=log)
-        else:
-            settings: dict[str, Any] = {f"{section}.{key}": value
-                        for section, key, value in map(parse_override, overrides)}
-            run = train(architecture, data=data, dataset=dataset, tokenizer=tokenizer,
-                        config=config_file, out=out, progress=progress, registry=registry,
-                        log=log, **shortcuts, **settings)
+        with interrupt_on_sigterm():  # SIGTERM (timeout, docker stop, Slurm) is Ctrl-C
+            if resume_dir is not None:
+                _refuse_fixed_settings({
+                    "dataset": dataset, "tokenizer": tokenizer, "data": data, "config": config_file,
+                    "set": overrides, "out": out,
+                    **{k: v is not None for k, v in shortcuts.items() if k not in RESUMABLE}})
+                run = Run(resume_dir, registry).resume(
+                    shortcuts["steps"], device=shortcuts["device"], architecture=architecture,
+                    progress=progress, log=log)
+            else:
+                settings: dict[str, Any] = {f"{section}.{key}": value
+                            for section, key, value in map(parse_override, overrides)}
+                run = train(architecture, data=data, dataset=dataset, tokenizer=tokenizer,
+                            config=config_file, out=out, progress=progress, registry=registry,
+                            log=log, **shortcuts, **settings)
     except TrainingInterrupted as interrupted:
         click.echo(f"\n{interrupted}", err=True)
+        ctx.exit(130)
+    except KeyboardInterrupt:  # before training started: nothing was written
+        click.echo("\ninterrupted before training started; nothing was written", err=True)
         ctx.exit(130)
     from zoo.distributed import DistributedContext
 
