@@ -209,3 +209,21 @@ def test_a_locked_temporary_is_kept_even_when_its_pid_looks_dead(tmp_path):
         unlock(held)
     remove_stale_temporaries(tmp_path)
     assert not foreign.exists()
+
+
+def test_the_token_cache_removes_what_a_killed_cache_write_left(tmp_path):
+    from zoo.token_cache import cached_splits
+    from zoo_plugins.tokenizers.char import CharTokenizer
+
+    class Corpus:
+        def texts(self, split):
+            return {"train": ["abc abc\n" * 20], "val": ["cab\n" * 5]}[split]
+
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    stale = _leave_temporary(tokens, _dead_pid(), "0123abcd", as_directory=True)
+    live = _leave_temporary(tokens, os.getpid(), "4567abcd", as_directory=True)
+    tokenizer = CharTokenizer()
+    tokenizer.train(["abc \n"])
+    cached_splits(Corpus(), tokenizer, tmp_path)
+    assert not stale.exists() and live.exists()

@@ -30,7 +30,7 @@ ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 def test_run_directory_holds_everything_needed(trained_run):
     names = {p.name for p in trained_run.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer", "metrics.jsonl"} <= names
-    assert not any(name.endswith(".tmp") for name in names)
+    assert not any(name.endswith(".tmp") or name.startswith(".zoo-tmp-") for name in names)
     config = json.loads((trained_run / "config.json").read_text())
     assert config["model"]["name"] == "gru-tied" and config["model"]["hidden"] == 48
     assert config["tokenizer"]["name"] == "char" and config["dataset"]["name"] == "text"
