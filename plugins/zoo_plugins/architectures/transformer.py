@@ -33,11 +33,39 @@ from torch.nn import functional as F
 from zoo_plugins.architectures.configs import TransformerConfig
 
 
+def rotary_tables(
+    positions: torch.Tensor, inverse_frequencies: torch.Tensor, heads: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cosines and signed sines that :func:`rotate` multiplies by, for tokens at ``positions``.
+
+    ``positions`` is (T,) when every row starts at 0 (a full forward) or (B, T).
+    The tables are (..., T, 2, heads, head_dim): the same values for queries and
+    keys and for every head, but laid out whole, because a multiply that
+    broadcasts them over those axes runs in head_dim-long pieces and costs
+    about a fifth more than one over contiguous rows (they are small: T x 2E).
+    """
+    angles = positions[..., None].float() * inverse_frequencies  # (..., T, D/2)
+    cos, sin = angles.cos(), angles.sin()
+    cos = torch.cat((cos, cos), dim=-1)  # (..., T, D)
+    sin = torch.cat((-sin, sin), dim=-1)  # the sign of the halves' swap in rotate
+    shape = (*cos.shape[:-1], 2, heads, cos.shape[-1])  # (..., T, 2, heads, D)
+    return (
+        cos[..., None, None, :].expand(shape).contiguous(),
+        sin[..., None, None, :].expand(shape).contiguous(),
+    )
+
+
 def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Apply rotary position embedding to ``x`` (B, heads, T, head_dim), halves convention."""
-    half = x.shape[-1] // 2
-    x1, x2 = x[..., :half], x[..., half:]
-    return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
+    """Apply rotary position embedding to ``x`` (B, T, 2, heads, head_dim), halves convention.
+
+    With halves x1, x2 of the last axis this is (x1 cos - x2 sin, x2 cos + x1 sin),
+    written as x cos + swap(x) sin with the sign folded into ``sin`` (the same
+    floating-point results): four whole-tensor kernels forward and four back,
+    where slicing and concatenating the halves takes more, and each slice's
+    backward fills a zero tensor.
+    """
+    swapped = x.roll(x.shape[-1] // 2, dims=-1)  # (x2, x1)
+    return x * cos + swapped * sin
 
 
 class SelfAttention(nn.Module):
@@ -61,11 +89,11 @@ class SelfAttention(nn.Module):
         past: tuple[torch.Tensor, torch.Tensor] | None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         B, T, E = x.shape
-        q, k, v = self.qkv(x).split(E, dim=2)  # each (B, T, E)
-        q = q.view(B, T, self.heads, self.head_dim).transpose(1, 2)  # (B, heads, T, D)
-        k = k.view(B, T, self.heads, self.head_dim).transpose(1, 2)
+        qk, v = self.qkv(x).split((2 * E, E), dim=2)  # (B, T, 2E), (B, T, E)
+        # queries and keys rotated together, one kernel each for both
+        qk = rotate(qk.view(B, T, 2, self.heads, self.head_dim), cos, sin)  # (B, T, 2, heads, D)
+        q, k = (t.transpose(1, 2) for t in qk.unbind(2))  # each (B, heads, T, D)
         v = v.view(B, T, self.heads, self.head_dim).transpose(1, 2)
-        q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         if past is not None:
             k = torch.cat((past[0], k), dim=2)  # (B, heads, S + T, D)
             v = torch.cat((past[1], v), dim=2)
@@ -161,41 +189,49 @@ class Transformer(nn.Module):
         B, T = idx.shape
         window = self.config.block_size
         device = idx.device
-        start = (
-            torch.zeros(B, dtype=torch.long, device=device) if state is None else state[2]
-        )  # (B,)
-        positions = start[:, None] + torch.arange(T, device=device)  # (B, T) absolute
-        angles = positions[:, None, :, None].float() * self.inverse_frequencies  # (B,1,T,D/2)
-        cos, sin = angles.cos(), angles.sin()
-
+        steps = torch.arange(T, device=device)  # (T,)
         if state is None:
-            # Keys are the new tokens only; plain causal masking when T fits the window.
-            key_positions = positions
+            # Every row starts at position 0: one (T,) set of positions serves the batch,
+            # keys are the new tokens only, and the mask is plain causal when T fits the window.
+            start = None
+            positions = key_positions = steps  # (T,)
             pasts: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(self.blocks)
         else:
+            start = state[2]  # (B,)
+            positions = start[:, None] + steps  # (B, T) absolute
             slots = torch.arange(window, device=device) - window  # (S,) offsets before start
             key_positions = torch.cat((start[:, None] + slots, positions), dim=1)  # (B, S + T)
             pasts = [(state[0][i], state[1][i]) for i in range(len(self.blocks))]
+        cos, sin = rotary_tables(positions, self.inverse_frequencies, self.config.heads)
         mask = None
         if state is not None or window < T:
-            query = positions[:, :, None]  # (B, T, 1)
-            key = key_positions[:, None, :]  # (B, 1, K)
-            mask = ((key >= 0) & (key <= query) & (key > query - window))[:, None]  # (B,1,T,K)
+            query = positions[..., :, None]  # (T, 1) or (B, T, 1)
+            key = key_positions[..., None, :]  # (1, K) or (B, 1, K)
+            mask = (key >= 0) & (key <= query) & (key > query - window)  # (T, K) or (B, T, K)
+            if state is not None:
+                mask = mask[:, None]  # (B, 1, T, K): alike for every head
 
         x = self.dropout(self.embedding(idx))  # (B, T, E)
         new_keys, new_values = [], []
         for block, past in zip(self.blocks, pasts, strict=True):
             x, k, v = block(x, cos, sin, mask, past)  # k, v: (B, heads, K, D)
-            new_keys.append(self._last_window(k))
-            new_values.append(self._last_window(v))
+            new_keys.append(k)
+            new_values.append(v)
         logits = F.linear(self.ln_f(x), self.embedding.weight)  # (B, T, V)
-        new_state = (torch.stack(new_keys), torch.stack(new_values), start + T)
+        position = (
+            torch.full((B,), T, dtype=torch.long, device=device) if start is None else start + T
+        )
+        new_state = (self._last_window(new_keys), self._last_window(new_values), position)
         return logits, new_state
 
-    def _last_window(self, keys: torch.Tensor) -> torch.Tensor:
-        """The last ``block_size`` entries along the sequence axis, zero-padded at the front."""
+    def _last_window(self, layers: list[torch.Tensor]) -> torch.Tensor:
+        """Each layer's (B, heads, K, D) cut to its last ``block_size`` entries along K
+        (zero-padded at the front when K is shorter), stacked: (layers, B, heads, block_size, D).
+
+        Cut before stacking, so the one copy made holds only the window, not a long prompt.
+        """
         window = self.config.block_size
-        length = keys.shape[2]
+        length = layers[0].shape[2]
         if length >= window:
-            return keys[:, :, length - window :]
-        return F.pad(keys, (0, 0, window - length, 0))
+            return torch.stack([keys[:, :, length - window :] for keys in layers])
+        return F.pad(torch.stack(layers), (0, 0, window - length, 0))
