@@ -9,8 +9,10 @@ and after, and checks that the command's output directory never appears.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import hashlib
+import io
 import json
 import os
 import random
@@ -99,9 +101,15 @@ class Case:
         return ["sample", "--onnx", str(self.export), "--max-new-tokens", "5", "--seed", "0"]
 
     def read_only(self) -> Path:
-        """A directory nothing can be created in (EROFS, as on a read-only mount)."""
+        """An --out inside a directory nothing can be created in."""
         parent = self.tmp / "read-only"
         parent.mkdir()
+        self.forbid_writes(parent)
+        self.absent.append(parent / "out")
+        return parent / "out"
+
+    def forbid_writes(self, parent: Path) -> None:
+        """Make creating anything in ``parent`` fail with EROFS, as on a read-only mount."""
         parent.chmod(0o555)  # enough for a user; root ignores modes, so creation fails below
         real_mkdir, real_open = os.mkdir, os.open
 
@@ -120,8 +128,33 @@ class Case:
 
         self.monkeypatch.setattr(os, "mkdir", mkdir)
         self.monkeypatch.setattr(os, "open", open_)
-        self.absent.append(parent / "out")
-        return parent / "out"
+        for name in ("rename", "replace"):
+            real = getattr(os, name)
+
+            def move(source: Any, target: Any, *args: Any, real: Any = real, **kwargs: Any
+                     ) -> None:
+                if inside(target) or inside(source):
+                    raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(target))
+                real(source, target, *args, **kwargs)
+
+            self.monkeypatch.setattr(os, name, move)
+        real_io_open = io.open
+
+        def open_file(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            if isinstance(file, str | bytes | os.PathLike) and set(mode) & set("wax+") \
+                    and inside(file):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fsdecode(file))
+            return real_io_open(file, mode, *args, **kwargs)
+
+        self.monkeypatch.setattr(io, "open", open_file)
+        self.monkeypatch.setattr(builtins, "open", open_file)
+
+
+def read_only_run(c: Case) -> list[str]:
+    """--resume of a run whose directory cannot be written."""
+    command = c.resume()
+    c.forbid_writes(c.run)
+    return command
 
 
 def disk_full_at_checkpoint(c: Case) -> list[str]:
@@ -262,10 +295,12 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "read-only --out for train": (
         lambda c: ["train", "gru-tied", "--data", str(c.corpus), "--out", str(c.read_only()),
                    *c.tiny_run],
-        ("read-only", "choose a writable location")),
+        ("Read-only file system", "make it writable")),
     "read-only --out for export": (
         lambda c: ["export", str(c.run), "--onnx", "--out", str(c.read_only())],
-        ("read-only", "choose a writable location")),
+        ("Read-only file system", "make it writable")),
+    "read-only run directory for --resume": (
+        read_only_run, ("Read-only file system", "make it writable")),
     "full disk while a checkpoint is written": (
         disk_full_at_checkpoint, ("no space left on device", "free some space")),
     "diverging loss (--lr 1e9)": (
@@ -301,7 +336,8 @@ def test_a_bad_input_is_one_line_and_changes_nothing(
 
     result = CliRunner().invoke(cli, argv, obj=registry)
     monkeypatch.undo()
-    (tmp_path / "read-only").exists() and (tmp_path / "read-only").chmod(0o755)
+    for directory in (tmp_path / "read-only", run):
+        directory.exists() and directory.chmod(0o755)
 
     line = one_line_error(after_training_started(result))
     for word in words:

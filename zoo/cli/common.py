@@ -26,9 +26,9 @@ from zoo.registry import Registry
 _OS_ADVICE = {
     errno.ENOSPC: "free some space and run the command again",
     errno.EDQUOT: "free some space within your quota and run the command again",
-    errno.EROFS: "the file system is read-only; choose a writable location (--out)",
-    errno.EACCES: "check its permissions, or choose a location you may write to (--out)",
-    errno.EPERM: "check its permissions, or choose a location you may write to (--out)",
+    errno.EROFS: "make it writable, or write somewhere else (--out)",
+    errno.EACCES: "check its permissions, or write somewhere else (--out)",
+    errno.EPERM: "check its permissions, or write somewhere else (--out)",
     errno.ENOENT: "check the path",
     errno.ENOTDIR: "a part of the path is a file, not a directory; check the path",
     errno.EISDIR: "it is a directory; give a file",
