@@ -273,7 +273,60 @@ def _stream(generate: Callable[..., list[str]], options: dict[str, Any]) -> Iter
         stop.set()
 
 
-class Run:
+class Sampler:
+    """Samples text: what a :class:`Run` (PyTorch) and an :class:`Export` (its runtime) share.
+
+    Subclasses give ``_generate()``, the ``generate(prompt=..., max_new_tokens=...,
+    settings=..., num_samples=..., seed=..., on_text=...)`` of their backend, and
+    ``_summary()``, the rows of their ``repr``.
+    """
+
+    directory: Path
+    _title = "zoo source"  # the heading of the HTML card a notebook shows
+
+    def _generate(self) -> Callable[..., list[str]]:
+        raise NotImplementedError
+
+    def _summary(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def sample(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
+               top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
+               num_samples: int = 1) -> list[str]:
+        """``num_samples`` texts, each ``prompt`` and its continuation (``zoo sample``).
+
+        >>> run.sample("ROMEO:", max_new_tokens=5, seed=0)[0].startswith("ROMEO:")
+        True
+        """
+        _check_sampling_counts(max_new_tokens, num_samples)
+        texts = self._generate()(prompt=prompt, max_new_tokens=max_new_tokens,
+                                 settings=_sampling_settings(temperature, top_k, top_p),
+                                 num_samples=num_samples, seed=seed)
+        return [prompt + text for text in texts]
+
+    def stream(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
+               top_k: int | None = None, top_p: float | None = None,
+               seed: int | None = None) -> Iterator[str]:
+        """Yield the continuation of ``prompt`` piece by piece, as it is made.
+
+        >>> "".join(run.stream("ROMEO:", max_new_tokens=5, seed=0)) == run.sample(
+        ...     "ROMEO:", max_new_tokens=5, seed=0)[0].removeprefix("ROMEO:")
+        True
+        """
+        _check_sampling_counts(max_new_tokens, 1)
+        return _stream(self._generate(), {
+            "prompt": prompt, "max_new_tokens": max_new_tokens, "seed": seed,
+            "settings": _sampling_settings(temperature, top_k, top_p)})
+
+    def __repr__(self) -> str:
+        details = ", ".join(f"{k}={v}" for k, v in self._summary())
+        return f"<zoo.{type(self).__name__} {str(self.directory)!r}: {details}>"
+
+    def _repr_html_(self) -> str:
+        return _html_card(f"{self._title} {self.directory}", self._summary())
+
+
+class Run(Sampler):
     """A trained run: its model, tokenizer and config, and what can be done with it.
 
     ``model`` (a ``torch.nn.Module`` in eval mode), ``tokenizer``, ``config``
@@ -281,6 +334,8 @@ class Run:
     ``metrics.jsonl``. The run's files are read on first use (``zoo.load``
     reads them at once, to report a damaged run where it is opened).
     """
+
+    _title = "zoo run"
 
     def __init__(self, directory: Path, registry: Registry, *, device: str = "cpu",
                  loaded: Any = None) -> None:
@@ -346,34 +401,6 @@ class Run:
             return generate(self.model, self.tokenizer, **options)
 
         return run
-
-    def sample(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
-               top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-               num_samples: int = 1) -> list[str]:
-        """``num_samples`` texts, each ``prompt`` and its continuation (``zoo sample RUN``).
-
-        >>> run.sample("ROMEO:", max_new_tokens=5, seed=0)[0].startswith("ROMEO:")
-        True
-        """
-        _check_sampling_counts(max_new_tokens, num_samples)
-        texts = self._generate()(prompt=prompt, max_new_tokens=max_new_tokens,
-                                 settings=_sampling_settings(temperature, top_k, top_p),
-                                 num_samples=num_samples, seed=seed)
-        return [prompt + text for text in texts]
-
-    def stream(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
-               top_k: int | None = None, top_p: float | None = None,
-               seed: int | None = None) -> Iterator[str]:
-        """Yield the continuation of ``prompt`` piece by piece, as it is made.
-
-        >>> "".join(run.stream("ROMEO:", max_new_tokens=5, seed=0)) == run.sample(
-        ...     "ROMEO:", max_new_tokens=5, seed=0)[0].removeprefix("ROMEO:")
-        True
-        """
-        _check_sampling_counts(max_new_tokens, 1)
-        return _stream(self._generate(), {
-            "prompt": prompt, "max_new_tokens": max_new_tokens, "seed": seed,
-            "settings": _sampling_settings(temperature, top_k, top_p)})
 
     def evaluate(self, split: str = "val", batch_size: int = 16, *,
                  progress: bool = True) -> dict[str, Any]:
@@ -460,12 +487,9 @@ class Run:
                                      f"{last[-1]['bits_per_char']:.3f} bits/char"))
         return rows
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # architecture, step and val loss: one line
         details = ", ".join(f"{k}={v}" for k, v in self._summary()[:1] + self._summary()[4:])
         return f"<zoo.Run {str(self.directory)!r}: {details}>"
-
-    def _repr_html_(self) -> str:
-        return _html_card(f"zoo run {self.directory}", self._summary())
 
 
 # --- exports -----------------------------------------------------------------------------
@@ -482,8 +506,10 @@ def load_export(export_dir: PathLike, *, registry: Registry | None = None) -> Ex
     return Export(Path(export_dir), _registry(registry))
 
 
-class Export:
+class Export(Sampler):
     """An export directory and its manifest; ``sample`` and ``stream`` like a :class:`Run`."""
+
+    _title = "zoo export"
 
     def __init__(self, directory: Path, registry: Registry) -> None:
         from zoo.exporting import read_export_manifest
@@ -504,44 +530,10 @@ class Export:
 
         return run
 
-    def sample(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
-               top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-               num_samples: int = 1) -> list[str]:
-        """``num_samples`` texts, each ``prompt`` and its continuation (``zoo sample --onnx``).
-
-        >>> len(export.sample("ROMEO:", max_new_tokens=5, num_samples=3, seed=0))
-        3
-        """
-        _check_sampling_counts(max_new_tokens, num_samples)
-        texts = self._generate()(prompt=prompt, max_new_tokens=max_new_tokens,
-                                 settings=_sampling_settings(temperature, top_k, top_p),
-                                 num_samples=num_samples, seed=seed)
-        return [prompt + text for text in texts]
-
-    def stream(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
-               top_k: int | None = None, top_p: float | None = None,
-               seed: int | None = None) -> Iterator[str]:
-        """Yield the continuation of ``prompt`` piece by piece, as it is made.
-
-        >>> "".join(export.stream("ROMEO:", max_new_tokens=5, seed=0)) == export.sample(
-        ...     "ROMEO:", max_new_tokens=5, seed=0)[0].removeprefix("ROMEO:")
-        True
-        """
-        _check_sampling_counts(max_new_tokens, 1)
-        return _stream(self._generate(), {
-            "prompt": prompt, "max_new_tokens": max_new_tokens, "seed": seed,
-            "settings": _sampling_settings(temperature, top_k, top_p)})
-
     def _summary(self) -> list[tuple[str, str]]:
         keys = ["exporter", "architecture", "trained_steps", "vocab_size", "quantized"]
         return [(key, str(self.manifest[key])) for key in keys if key in self.manifest]
 
-    def __repr__(self) -> str:
-        details = ", ".join(f"{k}={v}" for k, v in self._summary())
-        return f"<zoo.Export {str(self.directory)!r}: {details}>"
-
-    def _repr_html_(self) -> str:
-        return _html_card(f"zoo export {self.directory}", self._summary())
 
 
 # --- comparing ---------------------------------------------------------------------------

@@ -179,9 +179,9 @@ def test_docstring_examples_run(registry, run, export, tmp_path, monkeypatch):
                           run=zoo.load(scratch / "run", registry=registry))
         runner.run(test)
     documented = {test.name.removeprefix("zoo.api.") for test in tests}
-    assert {"components", "train", "load", "load_export", "compare", "Run.sample", "Run.stream",
-            "Run.evaluate", "Run.metrics", "Run.plot", "Run.export", "Run.resume",
-            "Export.sample", "Export.stream"} <= documented
+    assert {"components", "train", "load", "load_export", "compare", "Sampler.sample",
+            "Sampler.stream", "Run.evaluate", "Run.metrics", "Run.plot", "Run.export",
+            "Run.resume"} <= documented
     assert runner.summarize(verbose=False).failed == 0
 
 
