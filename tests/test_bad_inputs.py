@@ -396,3 +396,29 @@ def test_readmes_error_example_is_the_line_zoo_prints(registry: Any) -> None:
     block = readme.split(command + "\n", 1)[1].split("```", 1)[0].strip()
     result = CliRunner().invoke(cli, command.split()[2:], obj=registry)
     assert one_line_error(result) == block
+
+
+def test_an_opset_torch_cannot_export_is_one_line_without_torchs_graph(
+    registry: Any, small_corpus: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    run = tmp_path / "transformer"
+    trained = CliRunner().invoke(cli, [
+        "train", "transformer", "--data", str(small_corpus), "--out", str(run), "--steps", "2",
+        "--batch-size", "2", "--block-size", "16", "--device", "cpu", "--no-progress",
+        "--set", "model.embed=16", "--set", "model.layers=1", "--set", "model.heads=2",
+        "--set", "model.block_size=16", "--set", "train.eval_interval=2",
+        "--set", "train.eval_batches=1", "--set", "train.warmup_steps=1"], obj=registry)
+    assert trained.exit_code == 0, trained.output
+    before = tree_hash(run)
+    out = tmp_path / "export"
+    # opset 7 lies in torch's range but has no ONNX op for the transformer's arange;
+    # torch's C++ side prints its IR graph to stdout, so only a real process shows it
+    result = subprocess.run([sys.executable, "-m", "zoo", "export", str(run), "--onnx",
+                             "--out", str(out), "--opset", "7"], capture_output=True, text=True)
+    line = one_line_error(result)
+    assert "could not export 'transformer' to ONNX opset 7" in line
+    assert result.stdout == ""
+    assert tree_hash(run) == before and not out.exists()

@@ -23,11 +23,15 @@ run was loaded through, so a client missing one can be told what to install.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import sys
+import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +209,30 @@ def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha
     }
 
 
+@contextlib.contextmanager
+def native_output_silenced() -> Iterator[None]:
+    """Keep what torch's C++ exporter writes to file descriptors 1 and 2 off the terminal.
+
+    On a failure (an opset without some operator) it prints its whole IR graph
+    to stdout, well over a hundred lines before zoo's one-line error.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    try:
+        with tempfile.TemporaryFile() as sink:
+            for fd in saved:
+                os.dup2(sink.fileno(), fd)
+            try:
+                yield
+            finally:
+                for fd, copy in saved.items():
+                    os.dup2(copy, fd)
+    finally:
+        for copy in saved.values():
+            os.close(copy)
+
+
 def export_onnx(
     loaded: Any,
     out_dir: Path,
@@ -233,7 +261,7 @@ def export_onnx(
     with atomic.atomic_directory(Path(out_dir)) as temp:
         path = temp / MODEL_FILE
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), native_output_silenced():
                 # the TorchScript exporter's notes on RNN batch sizes and its own deprecation;
                 # what matters is checked below, by the parity rollout
                 warnings.simplefilter("ignore")
