@@ -18,10 +18,7 @@ batches (truncated BPTT). Resumable exactly on CPU; optional ``torch.compile``.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ from zoo.config import RunConfig
 from zoo.data import batch_sampler, training_data
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
+from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
 from zoo.paths import (
     ExistingDirectory,
@@ -46,46 +44,6 @@ from zoo.progress import TrainingProgress
 from zoo.registry import Registry
 from zoo.resume import ResumePoint, restore_training_state
 from zoo.steps import autocast, batch_loss, detach_state, to_device
-
-
-class TrainingInterrupted(Exception):
-    """Ctrl-C or SIGTERM during training. The weights may be mid-update, so they are not
-    saved: the last checkpoint written at an evaluation stays intact."""
-
-    def __init__(self, run_dir: Path, step: int, checkpoint_step: int, *,
-                 resumed: bool = False) -> None:
-        if checkpoint_step:
-            kept = (f"the checkpoint of step {checkpoint_step} is in {run_dir}; "
-                    f"continue with --resume {run_dir}")
-        elif resumed:
-            kept = f"{run_dir} is as it was"
-        else:
-            kept = f"no checkpoint was written yet, so nothing was written to {run_dir}"
-        super().__init__(f"interrupted at step {step}; {kept}")
-        self.run_dir = run_dir
-        self.step = step
-        self.checkpoint_step = checkpoint_step
-
-
-@contextlib.contextmanager
-def interrupt_on_sigterm() -> Iterator[None]:
-    """Within the block, SIGTERM (``timeout``, ``docker stop``, Slurm) interrupts like Ctrl-C.
-
-    Only where SIGTERM still has its default action and this is the main
-    thread (a program's own handler is left alone); restored afterwards.
-    """
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    installed = (threading.current_thread() is threading.main_thread()
-                 and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
-    if installed:
-        signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        if installed:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def claim_run_directory(run_dir: Path, *, resume: bool, numbered: bool,

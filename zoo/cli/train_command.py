@@ -62,7 +62,7 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     """
     from zoo.api import Run, train
     from zoo.config import parse_override
-    from zoo.training import TrainingInterrupted, interrupt_on_sigterm
+    from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 
     registry = registry_from(ctx)
     log = lambda text: click.echo(text, err=True)  # noqa: E731
