@@ -123,6 +123,19 @@ def trained_run(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory,
     return out
 
 
+@pytest.fixture(scope="session")
+def trained_export(trained_run: Path, registry: Registry,
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ONNX export of the session's trained run, made once, for read-only tests."""
+    from zoo.cli import cli
+
+    out = tmp_path_factory.mktemp("exports") / "tiny"
+    result = CliRunner().invoke(cli, ["export", str(trained_run), "--onnx", "--out", str(out),
+                                      "--set", "export.parity_steps=8"], obj=registry)
+    assert result.exit_code == 0, result.output
+    return out
+
+
 #: The third-party plugin package under tests/ is installed and tested in its own
 #: virtual environment (tests/test_external_plugin.py), not collected here.
 collect_ignore = ["external_plugin"]

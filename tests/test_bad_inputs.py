@@ -310,25 +310,14 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def small_export(trained_run: Path, registry: Any, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Path:
-    """An ONNX export of the session's trained run, made once for this module."""
-    out = tmp_path_factory.mktemp("bad-inputs-export") / "export"
-    result = CliRunner().invoke(cli, ["export", str(trained_run), "--onnx", "--out", str(out),
-                                      "--set", "export.parity_steps=8"], obj=registry)
-    assert result.exit_code == 0, result.output
-    return out
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_bad_input_is_one_line_and_changes_nothing(
-    name: str, trained_run: Path, small_export: Path, small_corpus: Path, tiny_run: list[str],
+    name: str, trained_run: Path, trained_export: Path, small_corpus: Path, tiny_run: list[str],
     registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     run, export = tmp_path / "run", tmp_path / "export"
     shutil.copytree(trained_run, run)
-    shutil.copytree(small_export, export)
+    shutil.copytree(trained_export, export)
     case = Case(run, export, tmp_path, small_corpus, tiny_run, monkeypatch)
     make, words = CASES[name]
     argv = make(case)

@@ -115,17 +115,6 @@ def works_or_one_line(result: Any) -> None:
         one_line_error(result)
 
 
-@pytest.fixture(scope="module")
-def fuzz_export(trained_run: Path, registry: Any, tmp_path_factory: pytest.TempPathFactory
-                ) -> Path:
-    """An ONNX export of the session's trained run, made once for this module."""
-    out = tmp_path_factory.mktemp("fuzz-export") / "export"
-    result = CliRunner().invoke(cli, ["export", str(trained_run), "--onnx", "--out", str(out),
-                                      "--set", "export.parity_steps=8"], obj=registry)
-    assert result.exit_code == 0, result.output
-    return out
-
-
 def fuzz_run(data: st.DataObject, trained_run: Path, registry: Any) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         run = Path(scratch) / "run"
@@ -155,8 +144,8 @@ def test_eval_and_sample_survive_any_damage_to_a_run(data, trained_run, registry
 
 @fuzz_settings(FAST_EXAMPLES)
 @given(data=st.data())
-def test_sample_onnx_survives_any_damage_to_an_export(data, fuzz_export, registry):
-    fuzz_export_dir(data, fuzz_export, registry)
+def test_sample_onnx_survives_any_damage_to_an_export(data, trained_export, registry):
+    fuzz_export_dir(data, trained_export, registry)
 
 
 @pytest.mark.slow
@@ -169,5 +158,5 @@ def test_eval_and_sample_survive_any_damage_to_a_run_many_times(data, trained_ru
 @pytest.mark.slow
 @fuzz_settings(SLOW_EXAMPLES)
 @given(data=st.data())
-def test_sample_onnx_survives_any_damage_to_an_export_many_times(data, fuzz_export, registry):
-    fuzz_export_dir(data, fuzz_export, registry)
+def test_sample_onnx_survives_any_damage_to_an_export_many_times(data, trained_export, registry):
+    fuzz_export_dir(data, trained_export, registry)

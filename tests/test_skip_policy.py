@@ -22,7 +22,7 @@ def _pytest_on(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("skip", [
-    "pytest.skip('../shared/data/tinyshakespeare.txt is not present')",
+    "pytest.skip('the corpus file is not present')",
     "pytest.importorskip('a_module_that_is_not_installed')",
 ])
 def test_a_skip_for_an_unlisted_reason_fails_the_run(tmp_path, skip):
