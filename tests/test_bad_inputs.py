@@ -181,6 +181,25 @@ def onnx_not_a_model(c: Case) -> list[str]:
     return c.sample_onnx()
 
 
+def onnx_fails_when_run(c: Case) -> list[str]:
+    """A well-formed model.onnx whose index constant points outside its tensor, so it loads
+    and then fails inside onnxruntime on the first step; its sha256 fixed up to match."""
+    import onnx
+    from onnx import numpy_helper
+
+    model_path = c.export / "model.onnx"
+    model = onnx.load(str(model_path))
+    gather_indices = {node.input[1] for node in model.graph.node if node.op_type == "Gather"}
+    constant = next(node for node in model.graph.node
+                    if node.op_type == "Constant" and node.output[0] in gather_indices)
+    value = numpy_helper.to_array(constant.attribute[0].t)
+    constant.attribute[0].t.CopyFrom(numpy_helper.from_array(value * 0 + 10_000))
+    onnx.save(model, str(model_path))
+    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    edit_json(c.export / "manifest.json", lambda m: m.update(model_sha256=digest))
+    return c.sample_onnx()
+
+
 def state_shape_edited(c: Case) -> list[str]:
     """The manifest's shape of the first state tensor is one wider than the model's."""
     def widen(manifest: dict[str, Any]) -> None:
@@ -257,6 +276,8 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     # a damaged export
     "model.onnx not a model, sha256 fixed up": (
         onnx_not_a_model, ("model.onnx", "is damaged", "re-export")),
+    "model.onnx fails when run, sha256 fixed up": (
+        onnx_fails_when_run, ("model.onnx", "is damaged", "re-export")),
     "manifest.json not JSON": (
         damage_then(lambda c: (c.export / "manifest.json").write_text("{", "utf-8"),
                     Case.sample_onnx),

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.loading import damaged, load_tokenizer_files, reading
+from zoo.loading import damaged, load_tokenizer_files, reading, short_reason
 from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids
 from zoo_exports.manifest import (
     MANIFEST_FILE,
@@ -99,11 +99,25 @@ class OnnxStep:
              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Feed one token per row: ids (B,) -> logits (B, V) and the next state."""
         feed = {"input_ids": np.asarray(token_ids, dtype=np.int64).reshape(-1, 1), **state}
-        logits, *outputs = self.session.run(self.output_names, feed)
+        try:
+            logits, *outputs = self.session.run(self.output_names, feed)
+        except onnxruntime_errors() as error:
+            # The manifest was checked against the graph's inputs, so a graph that still
+            # fails is itself damaged (e.g. an index constant edited to point outside).
+            raise damaged(self.directory / MODEL_FILE, "the ONNX model", RE_EXPORT,
+                          f"it fails when run ({short_reason(error)})") from None
         if not np.isfinite(logits).all():  # weights damaged in a way the checksum was fixed for
             raise damaged(self.directory / MODEL_FILE, "the ONNX model", RE_EXPORT,
                           "it computes NaN or infinite logits")
         return logits, {w["input"]: value for w, value in zip(self.wiring, outputs, strict=True)}
+
+
+def onnxruntime_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes onnxruntime raises from a session (none derive from RuntimeError)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+    return tuple(value for value in vars(ort_state).values()
+                 if isinstance(value, type) and issubclass(value, Exception))
 
 
 def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, Any]) -> Any:
