@@ -1,7 +1,7 @@
 """Developer sessions: ``nox -s tests`` is the test command CI runs.
 
 torch is installed first as the pinned CPU build (``ZOO_TORCH``, default
-``torch==2.13.0``) so that the project's ordinary ``torch>=2.2`` range is
+``torch==2.13.0``) so that the project's ordinary ``torch>=2.4`` range is
 already satisfied and no CUDA wheels are pulled. The lint and type tools are
 pinned so that a new release cannot turn CI red on its own.
 """

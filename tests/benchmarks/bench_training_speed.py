@@ -161,6 +161,30 @@ def training_stream(registry: Registry, config: RunConfig) -> tuple[int, TokenSt
     return tokenizer.vocab_size, cached_splits(dataset, tokenizer)["train"]
 
 
+def run_hand_written(registry: Registry, name: str, config: RunConfig, vocab_size: int,
+                     stream: TokenStream) -> tuple[list[float], float]:
+    """One round of the hand-written loop: tokens/s of each window after the first, last loss."""
+    train = config.train
+    torch.manual_seed(train.seed)
+    if name == "transformer":
+        model: nn.Module = NanoGPT(vocab_size, BABY_GPT["embed"], BABY_GPT["layers"],
+                                   BABY_GPT["heads"], BABY_GPT["block_size"])
+        optimizer = nanogpt_optimizer(model, train.lr, train.weight_decay)
+    else:
+        model = build_model(registry, config.model, vocab_size)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, betas=(0.9, 0.99))
+    sampler = RandomWindows(stream, train.block_size, train.batch_size, train.seed)
+    speeds, loss = hand_written_loop(model, optimizer, sampler, train.steps, train.log_interval)
+    return speeds[1:], loss  # the first window warms up
+
+
+def run_zoo(registry: Registry, config: RunConfig, run_dir: Path) -> tuple[list[float], float]:
+    """One round of `zoo.training`: tokens/s of each logged window after the first, last loss."""
+    train_run(registry, config, run_dir, progress=False, log=lambda _: None)
+    logged = [m for m in runs.read_metrics(run_dir) if m["split"] == "train"]
+    return [m["tokens_per_s"] for m in logged][1:], logged[-1]["loss"]
+
+
 def compare(registry: Registry, name: str, steps: int, rounds: int, data: Path,
             scratch: Path) -> dict[str, Any]:
     """Alternate the hand-written loop and `zoo.training` on architecture ``name``."""
@@ -177,23 +201,14 @@ def compare(registry: Registry, name: str, steps: int, rounds: int, data: Path,
     round_ratios: list[float] = []  # each round's median zoo / median hand-written
     hand_loss = zoo_loss = math.nan
     for round_index in range(rounds):
-        torch.manual_seed(train.seed)
-        if name == "transformer":
-            model: nn.Module = NanoGPT(vocab_size, BABY_GPT["embed"], BABY_GPT["layers"],
-                                       BABY_GPT["heads"], BABY_GPT["block_size"])
-            optimizer = nanogpt_optimizer(model, train.lr, train.weight_decay)
-        else:
-            model = build_model(registry, config.model, vocab_size)
-            optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, betas=(0.9, 0.99))
-        sampler = RandomWindows(stream, train.block_size, train.batch_size, train.seed)
-        speeds, hand_loss = hand_written_loop(model, optimizer, sampler, steps, train.log_interval)
-        hand_round = speeds[1:]  # the first window warms up
-
-        run_dir = scratch / f"{name}-{round_index}"
-        train_run(registry, config, run_dir, progress=False, log=lambda _: None)
-        logged = [m for m in runs.read_metrics(run_dir) if m["split"] == "train"]
-        zoo_round = [m["tokens_per_s"] for m in logged][1:]
-        zoo_loss = logged[-1]["loss"]
+        # ABBA: odd rounds run zoo first, so that going first or second favours neither side
+        order = ("hand", "zoo") if round_index % 2 == 0 else ("zoo", "hand")
+        for side in order:
+            if side == "hand":
+                hand_round, hand_loss = run_hand_written(registry, name, config, vocab_size,
+                                                         stream)
+            else:
+                zoo_round, zoo_loss = run_zoo(registry, config, scratch / f"{name}-{round_index}")
         hand_speeds += hand_round
         zoo_speeds += zoo_round
         round_ratios.append(round(statistics.median(zoo_round) / statistics.median(hand_round), 3))

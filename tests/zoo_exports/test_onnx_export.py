@@ -79,11 +79,12 @@ def test_manifest_describes_how_to_drive_the_step(export_small, registry):
     assert manifest["inputs"][0] == {"name": "input_ids", "dtype": "int64", "shape": ["batch", 1]}
     assert manifest["outputs"][0] == {"name": "logits", "dtype": "float32",
                                       "shape": ["batch", vocab]}
-    # the key/value cache and the position: outputs wired to the inputs of the next step
+    # each layer's keys and values, then the position: outputs wired to the next step's inputs
     assert [(w["input"], w["output"]) for w in manifest["state"]] == [
-        ("keys", "keys_out"), ("values", "values_out"), ("position", "position_out")]
+        ("keys0", "keys0_out"), ("values0", "values0_out"), ("keys1", "keys1_out"),
+        ("values1", "values1_out"), ("position", "position_out")]
     by_name = {t["name"]: t for t in manifest["inputs"] + manifest["outputs"]}
-    assert by_name["keys"]["shape"] == [2, "batch", 2, 16, 16] == by_name["keys_out"]["shape"]
+    assert by_name["keys1"]["shape"] == ["batch", 2, 16, 16] == by_name["keys1_out"]["shape"]
     assert by_name["position"] == {"name": "position", "dtype": "int64", "shape": ["batch"]}
     assert all(w["initial"] == "zeros" for w in manifest["state"])
     assert manifest["sampling"]["temperature"] == 0.8

@@ -25,7 +25,9 @@ def test_contract(registry, name):
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("bigram", ()), ("rnn", ("h",)), ("gru", ("h",)), ("lstm", ("h", "c")),
-    ("gru-tied", ("h",)), ("transformer", ("keys", "values", "position")),
+    ("gru-tied", ("h",)),
+    ("transformer", ("keys0", "values0", "keys1", "values1", "keys2", "values2",
+                     "keys3", "values3", "position")),
 ])
 def test_state_is_what_the_docs_say(registry, name, expected):
     component = registry.get("architecture", name)
@@ -55,7 +57,7 @@ def test_transformer_steps_exactly_past_its_window(registry):
             rest.append(logits)
     stepped = torch.cat([first, middle, *rest], dim=1)
     assert (full - stepped).abs().max().item() < 1e-5
-    assert state[2].tolist() == [30, 30]
+    assert state[-1].tolist() == [30, 30]
 
 
 def test_transformer_window_limits_what_a_token_sees(registry):

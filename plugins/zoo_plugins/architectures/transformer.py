@@ -15,9 +15,11 @@ token attends to them, and since RoPE scores depend only on the distance
 between tokens, nothing is re-encoded. One full forward over a long sequence
 and stepping through it one token at a time give the same logits.
 
-State, for ``forward`` with T new tokens:
-    keys      (layers, B, heads, block_size, head_dim)  the last block_size keys, oldest first
-    values    (layers, B, heads, block_size, head_dim)
+State, for ``forward`` with T new tokens, one key and one value tensor a layer
+(``keys0, values0, keys1, values1, ..., position``), so that no step stacks them:
+    keysN     (B, heads, block_size, head_dim)  layer N's last block_size keys, oldest
+              first, each head's elements in the order of :func:`query_key_pair_order`
+    valuesN   (B, heads, block_size, head_dim)
     position  (B,) int64: how many tokens have been consumed so far
 Cache slots before the first token are zeros and masked out.
 """
@@ -33,49 +35,78 @@ from torch.nn import functional as F
 from zoo_plugins.architectures.configs import TransformerConfig
 
 
-def rotary_tables(
-    positions: torch.Tensor, inverse_frequencies: torch.Tensor, heads: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cosines and signed sines that :func:`rotate` multiplies by, for tokens at ``positions``.
+def query_key_pair_order(embed: int, heads: int) -> torch.Tensor:
+    """The order of the ``qkv`` projection's 3E output rows that the attention computes in.
+
+    The stored weights keep the halves convention of rotary embedding: within a
+    head of width D, element i pairs with element i + D/2. Computing with the
+    query and key rows reordered to (0, D/2, 1, D/2 + 1, ...) puts each pair side
+    by side, where one complex multiply rotates it; value rows keep their order.
+    Attention scores are dot products within a head, which a reordering of both
+    queries and keys does not change, so the model means what it always meant.
+    """
+    head_dim = embed // heads
+    half = head_dim // 2
+    within_head = torch.stack((torch.arange(half), torch.arange(half) + half), dim=1).flatten()
+    query_key = (torch.arange(2 * heads)[:, None] * head_dim + within_head).flatten()  # (2E,)
+    return torch.cat((query_key, torch.arange(2 * embed, 3 * embed)))  # (3E,)
+
+
+def fast_rotation_applies(x: torch.Tensor) -> bool:
+    """Whether :meth:`Rotation.__call__` may rotate ``x`` as complex numbers.
+
+    A complex multiply is one kernel each way, where the real formula takes
+    several (it made a baby-GPT training step on a CPU about 9% slower). ONNX
+    has no complex tensors, there is no bfloat16 complex type for autocast, and
+    MPS and compiled graphs are left to the real formula too.
+    """
+    return (x.dtype in (torch.float32, torch.float64) and x.device.type in ("cpu", "cuda")
+            and not torch.onnx.is_in_onnx_export() and not torch.compiler.is_compiling())
+
+
+class Rotation:
+    """Rotary position embedding for one forward, made once and applied in every layer.
 
     ``positions`` is (T,) when every row starts at 0 (a full forward) or (B, T).
-    The tables are (..., T, 2, heads, head_dim): the same values for queries and
-    keys and for every head, but laid out whole, because a multiply that
-    broadcasts them over those axes runs in head_dim-long pieces and costs
-    about a fifth more than one over contiguous rows (they are small: T x 2E).
+    Inputs are (B, T, 2, heads, D): queries and keys together, each head's
+    rotation pairs side by side (see :func:`query_key_pair_order`). The tables
+    are laid out whole, (..., T, 2, heads, D/2), because a multiply that
+    broadcasts them over those axes runs in short pieces and costs more than
+    one over contiguous rows (they are small: T x E).
     """
-    angles = positions[..., None].float() * inverse_frequencies  # (..., T, D/2)
-    cos, sin = angles.cos(), angles.sin()
-    cos = torch.cat((cos, cos), dim=-1)  # (..., T, D)
-    sin = torch.cat((-sin, sin), dim=-1)  # the sign of the halves' swap in rotate
-    shape = (*cos.shape[:-1], 2, heads, cos.shape[-1])  # (..., T, 2, heads, D)
-    return (
-        cos[..., None, None, :].expand(shape).contiguous(),
-        sin[..., None, None, :].expand(shape).contiguous(),
-    )
 
+    def __init__(self, positions: torch.Tensor, inverse_frequencies: torch.Tensor,
+                 heads: int) -> None:
+        angles = positions[..., None].float() * inverse_frequencies  # (..., T, D/2)
+        shape = (*angles.shape[:-1], 2, heads, angles.shape[-1])  # (..., T, 2, heads, D/2)
+        self.angles = angles[..., None, None, :].expand(shape)
+        self._turns: torch.Tensor | None = None  # complex e^(i angle), made when first used
 
-def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Apply rotary position embedding to ``x`` (B, T, 2, heads, head_dim), halves convention.
-
-    With halves x1, x2 of the last axis this is (x1 cos - x2 sin, x2 cos + x1 sin),
-    written as x cos + swap(x) sin with the sign folded into ``sin`` (the same
-    floating-point results): four whole-tensor kernels forward and four back,
-    where slicing and concatenating the halves takes more, and each slice's
-    backward fills a zero tensor.
-    """
-    swapped = x.roll(x.shape[-1] // 2, dims=-1)  # (x2, x1)
-    return x * cos + swapped * sin
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        pairs = x.unflatten(-1, (-1, 2))  # (B, T, 2, heads, D/2, 2): real and imaginary parts
+        if fast_rotation_applies(x):
+            if self._turns is None:
+                self._turns = torch.polar(torch.ones_like(self.angles), self.angles).contiguous()
+            turned = torch.view_as_complex(pairs) * self._turns
+            return torch.view_as_real(turned).flatten(-2)
+        real, imaginary = pairs.unbind(-1)
+        cos, sin = self.angles.cos(), self.angles.sin()
+        return torch.stack((real * cos - imaginary * sin, real * sin + imaginary * cos),
+                           dim=-1).flatten(-2)
 
 
 class SelfAttention(nn.Module):
     """Multi-head self-attention over the cached keys/values and the new tokens."""
+
+    pair_order: torch.Tensor  # (3E,) the qkv rows' computing order, a buffer
 
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
         self.heads = config.heads
         self.head_dim = config.embed // config.heads
         self.qkv = nn.Linear(config.embed, 3 * config.embed, bias=config.bias)
+        self.register_buffer("pair_order", query_key_pair_order(config.embed, config.heads),
+                             persistent=False)
         self.proj = nn.Linear(config.embed, config.embed, bias=config.bias)
         self.dropout = config.dropout
         self.resid_dropout = nn.Dropout(config.dropout)
@@ -83,15 +114,16 @@ class SelfAttention(nn.Module):
     def forward(
         self,
         x: torch.Tensor,
-        cos: torch.Tensor,
-        sin: torch.Tensor,
+        rotation: Rotation,
         mask: torch.Tensor | None,
         past: tuple[torch.Tensor, torch.Tensor] | None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         B, T, E = x.shape
-        qk, v = self.qkv(x).split((2 * E, E), dim=2)  # (B, T, 2E), (B, T, E)
-        # queries and keys rotated together, one kernel each for both
-        qk = rotate(qk.view(B, T, 2, self.heads, self.head_dim), cos, sin)  # (B, T, 2, heads, D)
+        bias = None if self.qkv.bias is None else self.qkv.bias.index_select(0, self.pair_order)
+        qkv = F.linear(x, self.qkv.weight.index_select(0, self.pair_order), bias)  # (B, T, 3E)
+        qk, v = qkv.split((2 * E, E), dim=2)  # (B, T, 2E), (B, T, E)
+        # queries and keys rotated together, one kernel each way for both
+        qk = rotation(qk.view(B, T, 2, self.heads, self.head_dim))  # (B, T, 2, heads, D)
         q, k = (t.transpose(1, 2) for t in qk.unbind(2))  # each (B, heads, T, D)
         v = v.view(B, T, self.heads, self.head_dim).transpose(1, 2)
         if past is not None:
@@ -127,12 +159,11 @@ class Block(nn.Module):
     def forward(
         self,
         x: torch.Tensor,
-        cos: torch.Tensor,
-        sin: torch.Tensor,
+        rotation: Rotation,
         mask: torch.Tensor | None,
         past: tuple[torch.Tensor, torch.Tensor] | None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        attended, k, v = self.attn(self.ln1(x), cos, sin, mask, past)
+        attended, k, v = self.attn(self.ln1(x), rotation, mask, past)
         x = x + attended
         return x + self.mlp(self.ln2(x)), k, v
 
@@ -140,7 +171,6 @@ class Block(nn.Module):
 class Transformer(nn.Module):
     """Mini GPT with rotary positions, a sliding attention window and a KV-cache step."""
 
-    state_names = ("keys", "values", "position")
     inverse_frequencies: torch.Tensor  # (head_dim / 2,) RoPE frequencies, a buffer
 
     def __init__(self, config: TransformerConfig, vocab_size: int) -> None:
@@ -151,6 +181,8 @@ class Transformer(nn.Module):
             raise ValueError("transformer needs positive layers and block_size")
         self.config = config
         self.vocab_size = vocab_size
+        self.state_names = (*(f"{kind}{layer}" for layer in range(config.layers)
+                              for kind in ("keys", "values")), "position")
         self.head_dim = config.embed // config.heads
         self.embedding = nn.Embedding(vocab_size, config.embed)
         self.dropout = nn.Dropout(config.dropout)
@@ -176,12 +208,12 @@ class Transformer(nn.Module):
             nn.init.normal_(module.weight, std=0.02)
 
     def init_state(self, batch_size: int) -> tuple[torch.Tensor, ...]:
-        """An empty cache: zero keys/values (all masked) and position 0."""
+        """An empty cache: zero keys and values for every layer (all masked), position 0."""
         c = self.config
         weight = self.embedding.weight
-        keys = weight.new_zeros(c.layers, batch_size, c.heads, c.block_size, self.head_dim)
+        empty = weight.new_zeros(batch_size, c.heads, c.block_size, self.head_dim)
         position = torch.zeros(batch_size, dtype=torch.long, device=weight.device)
-        return keys, keys.clone(), position
+        return (*(empty.clone() for _ in range(2 * c.layers)), position)
 
     def forward(
         self, idx: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
@@ -197,12 +229,12 @@ class Transformer(nn.Module):
             positions = key_positions = steps  # (T,)
             pasts: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(self.blocks)
         else:
-            start = state[2]  # (B,)
+            start = state[-1]  # (B,)
             positions = start[:, None] + steps  # (B, T) absolute
             slots = torch.arange(window, device=device) - window  # (S,) offsets before start
             key_positions = torch.cat((start[:, None] + slots, positions), dim=1)  # (B, S + T)
-            pasts = [(state[0][i], state[1][i]) for i in range(len(self.blocks))]
-        cos, sin = rotary_tables(positions, self.inverse_frequencies, self.config.heads)
+            pasts = list(zip(state[0:-1:2], state[1:-1:2], strict=True))  # (keys, values) a layer
+        rotation = Rotation(positions, self.inverse_frequencies, self.config.heads)
         mask = None
         if state is not None or window < T:
             query = positions[..., :, None]  # (T, 1) or (B, T, 1)
@@ -212,26 +244,27 @@ class Transformer(nn.Module):
                 mask = mask[:, None]  # (B, 1, T, K): alike for every head
 
         x = self.dropout(self.embedding(idx))  # (B, T, E)
-        new_keys, new_values = [], []
+        cache: list[torch.Tensor] = []
         for block, past in zip(self.blocks, pasts, strict=True):
-            x, k, v = block(x, cos, sin, mask, past)  # k, v: (B, heads, K, D)
-            new_keys.append(k)
-            new_values.append(v)
+            x, k, v = block(x, rotation, mask, past)  # k, v: (B, heads, K, D)
+            cache += [self._last_window(k), self._last_window(v)]
         logits = F.linear(self.ln_f(x), self.embedding.weight)  # (B, T, V)
         position = (
             torch.full((B,), T, dtype=torch.long, device=device) if start is None else start + T
         )
-        new_state = (self._last_window(new_keys), self._last_window(new_values), position)
-        return logits, new_state
+        return logits, (*cache, position)
 
-    def _last_window(self, layers: list[torch.Tensor]) -> torch.Tensor:
-        """Each layer's (B, heads, K, D) cut to its last ``block_size`` entries along K
-        (zero-padded at the front when K is shorter), stacked: (layers, B, heads, block_size, D).
+    def _last_window(self, entries: torch.Tensor) -> torch.Tensor:
+        """(B, heads, K, D) cut to its last ``block_size`` entries along K, zero-padded at
+        the front when K is shorter: (B, heads, block_size, D).
 
-        Cut before stacking, so the one copy made holds only the window, not a long prompt.
+        A training window (K = block_size) is returned as it is, with no copy; a longer
+        prompt's is copied, so the state does not keep the whole prompt's keys alive.
         """
         window = self.config.block_size
-        length = layers[0].shape[2]
-        if length >= window:
-            return torch.stack([keys[:, :, length - window :] for keys in layers])
-        return F.pad(torch.stack(layers), (0, 0, window - length, 0))
+        length = entries.shape[2]
+        if length == window:
+            return entries
+        if length > window:
+            return entries[:, :, length - window :].contiguous()
+        return F.pad(entries, (0, 0, window - length, 0))
