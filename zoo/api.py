@@ -22,17 +22,18 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo.errors import ZooError
+from zoo.novelty import Novelty, novelty
 from zoo.registry import Component, Registry, load_registry
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from zoo.config import RunConfig
+    from zoo.config import ComponentChoice, RunConfig
     from zoo.contracts import Tokenizer
     from zoo.training import TrainingResult
 
@@ -282,6 +283,7 @@ class Sampler:
     """
 
     directory: Path
+    _registry: Registry
     _title = "zoo source"  # the heading of the HTML card a notebook shows
 
     def _generate(self) -> Callable[..., list[str]]:
@@ -292,8 +294,13 @@ class Sampler:
 
     def sample(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
                top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-               num_samples: int = 1) -> list[str]:
+               num_samples: int = 1, stop: Sequence[str] = (),
+               ignore_end_of_text: bool = False) -> list[str]:
         """``num_samples`` texts, each ``prompt`` and its continuation (``zoo sample``).
+
+        A sample ends at ``max_new_tokens``, at the end-of-text token (unless
+        ``ignore_end_of_text``: ``--ignore-eot``), or just before any of the
+        ``stop`` strings (``--stop``), which works on the decoded text.
 
         >>> run.sample("ROMEO:", max_new_tokens=5, seed=0)[0].startswith("ROMEO:")
         True
@@ -301,13 +308,16 @@ class Sampler:
         _check_sampling_counts(max_new_tokens, num_samples)
         texts = self._generate()(prompt=prompt, max_new_tokens=max_new_tokens,
                                  settings=_sampling_settings(temperature, top_k, top_p),
-                                 num_samples=num_samples, seed=seed)
+                                 num_samples=num_samples, seed=seed, stop=tuple(stop),
+                                 ignore_end_of_text=ignore_end_of_text)
         return [prompt + text for text in texts]
 
     def stream(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 0.8,
                top_k: int | None = None, top_p: float | None = None,
-               seed: int | None = None) -> Iterator[str]:
-        """Yield the continuation of ``prompt`` piece by piece, as it is made.
+               seed: int | None = None, stop: Sequence[str] = (),
+               ignore_end_of_text: bool = False) -> Iterator[str]:
+        """Yield the continuation of ``prompt`` piece by piece, as it is made; it ends as
+        :meth:`sample`'s does (text that may begin a stop string waits until it cannot).
 
         >>> "".join(run.stream("ROMEO:", max_new_tokens=5, seed=0)) == run.sample(
         ...     "ROMEO:", max_new_tokens=5, seed=0)[0].removeprefix("ROMEO:")
@@ -316,7 +326,24 @@ class Sampler:
         _check_sampling_counts(max_new_tokens, 1)
         return _stream(self._generate(), {
             "prompt": prompt, "max_new_tokens": max_new_tokens, "seed": seed,
-            "settings": _sampling_settings(temperature, top_k, top_p)})
+            "settings": _sampling_settings(temperature, top_k, top_p), "stop": tuple(stop),
+            "ignore_end_of_text": ignore_end_of_text})
+
+    def novelty(self, samples: Sequence[str]) -> Novelty:
+        """How many ``samples`` are new, and how many are documents of the training or
+        validation split of the dataset the model was trained on (makemore's figure;
+        ``zoo sample --novelty``).
+
+        >>> print(run.novelty(["First Citizen", "a name nobody wrote"]))
+        novelty: 2 of 2 samples are new; 0 are in the training set, 0 in the validation set
+        """
+        from zoo.component_factory import build_dataset
+
+        dataset = build_dataset(self._registry, self._dataset_choice())
+        return novelty(samples, dataset.texts("train"), dataset.texts("val"))
+
+    def _dataset_choice(self) -> ComponentChoice:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         details = ", ".join(f"{k}={v}" for k, v in self._summary())
@@ -393,6 +420,9 @@ class Run(Sampler):
         from zoo.component_factory import count_parameters
 
         return count_parameters(self.model)
+
+    def _dataset_choice(self) -> ComponentChoice:
+        return self.config.dataset
 
     def _generate(self) -> Callable[..., list[str]]:
         from zoo.torch_sampler import generate
@@ -529,6 +559,16 @@ class Export(Sampler):
             return texts
 
         return run
+
+    def _dataset_choice(self) -> ComponentChoice:
+        from zoo.config import choose_component
+
+        recorded = self.manifest.get("dataset")
+        if not isinstance(recorded, dict) or not isinstance(recorded.get("config"), dict):
+            raise ZooError(f"the export {str(self.directory)!r} does not record its dataset "
+                           "(it was made by an older zoo); export the run again")
+        return choose_component(self._registry, "dataset", str(recorded.get("name")),
+                                recorded["config"], section="dataset", made="this export")
 
     def _summary(self) -> list[tuple[str, str]]:
         keys = ["exporter", "architecture", "trained_steps", "vocab_size", "quantized"]

@@ -42,8 +42,10 @@ class Checkpoints:
         distributed: DistributedContext,
         progress: TrainingProgress,
         start_step: int,
+        rows: str = "packed",
     ) -> None:
         self.directory, self.model, self.optimizer = directory, model, optimizer
+        self.rows = rows  # how the dataset's documents are trained (zoo.documents)
         self.sampler = sampler
         self.val, self.train, self.device = val, train, device
         self.distributed, self.progress = distributed, progress
@@ -58,7 +60,7 @@ class Checkpoints:
         started = time.perf_counter()
         dist, train = self.distributed, self.train
         batches = evaluation_batches(self.val, train.block_size, train.batch_size,
-                                     train.eval_batches, dist.rank, dist.world_size)
+                                     train.eval_batches, dist.rank, dist.world_size, self.rows)
         evaluation = evaluate_batches(self.model, batches, self.val, self.device, dist)
         record = self.progress.evaluation_record(step, evaluation)
         if dist.is_main:

@@ -16,7 +16,15 @@ SPLITS = ("train", "val")
 
 @runtime_checkable
 class Tokenizer(Protocol):
-    """Turns text into token ids and back. Never imports torch."""
+    """Turns text into token ids and back. Never imports torch.
+
+    Optional attributes, read with ``getattr(tokenizer, name, None)``:
+    ``special_tokens: dict[str, int]`` (a special token's text -> its id);
+    ``end_of_text: str | None``, the key of ``special_tokens`` that the core
+    puts between documents and stops sampling at (``encode`` need never yield
+    it, ``decode`` of it gives ``""``); ``unknown: str | None``, the key of
+    ``special_tokens`` that text outside the vocabulary becomes. None: no such token.
+    """
 
     @property
     def vocab_size(self) -> int: ...

@@ -14,10 +14,11 @@ import numpy as np
 
 from zoo.config import RunConfig, TrainConfig
 from zoo.contracts import Tokenizer
+from zoo.documents import document_windows, end_of_text_id, padded_rows, rows_of
 from zoo.errors import ZooError
 from zoo.registry import Registry
 
-Batch = tuple[np.ndarray, np.ndarray]  # inputs (B, T), targets (B, T), int64
+Batch = tuple[np.ndarray, np.ndarray]  # inputs (B, T), targets (B, T), int64; padding -1
 
 
 @dataclass
@@ -31,6 +32,7 @@ class TokenStream:
     ids: np.ndarray  # (N,)
     num_chars: int
     num_bytes: int = 0  # UTF-8 bytes; 0 when unknown
+    end_of_text: int | None = None  # the id between documents; None: one unbroken stream
 
     @property
     def tokens_per_char(self) -> float:
@@ -47,14 +49,22 @@ def token_dtype(vocab_size: int) -> type:
 
 
 def encode_documents(tokenizer: Tokenizer, documents: Sequence[str]) -> TokenStream:
-    """Encode and concatenate ``documents`` into one stream."""
+    """Encode ``documents`` into one stream, ``EOT d1 EOT d2 ... EOT`` (see :mod:`zoo.documents`).
+
+    A tokenizer without an end-of-text token gives the documents back to back.
+    """
     dtype = token_dtype(tokenizer.vocab_size)
-    ids: list[np.ndarray] = [np.asarray(tokenizer.encode(doc), dtype=dtype) for doc in documents]
-    flat = np.concatenate(ids) if ids else np.zeros(0, dtype=dtype)
+    end_of_text = end_of_text_id(tokenizer)
+    boundary: list[np.ndarray] = [np.asarray([] if end_of_text is None else [end_of_text],
+                                             dtype=dtype)]
+    ids: list[np.ndarray] = list(boundary)
+    for doc in documents:
+        ids += [np.asarray(tokenizer.encode(doc), dtype=dtype), *boundary]
     return TokenStream(
-        flat,
+        np.concatenate(ids),
         num_chars=sum(len(doc) for doc in documents),
         num_bytes=sum(len(doc.encode("utf-8")) for doc in documents),
+        end_of_text=end_of_text,
     )
 
 
@@ -78,12 +88,14 @@ def training_data(
         tokenizer = build_tokenizer(registry, run_config.tokenizer)
         tokenizer.train(dataset.texts("train"))
     streams = cached_splits(dataset, tokenizer)
-    check_long_enough(streams, run_config.train.block_size)
+    if rows_of(run_config.dataset.config) == "packed":
+        check_long_enough(streams, run_config.train.block_size)
     return tokenizer, streams
 
 
 def check_long_enough(streams: dict[str, TokenStream], block_size: int) -> None:
-    """Refuse a corpus too short for one training window, naming the split and the way out."""
+    """Refuse a corpus too short for one packed training window, naming the split and the
+    way out (padded rows need only one document)."""
     for split, stream in streams.items():
         if len(stream.ids) < block_size + 1:
             raise ZooError(
@@ -164,31 +176,93 @@ class ContiguousStreams:
         self.cursor = int(state["cursor"])
 
 
+class DocumentRows:
+    """Training batches of one document per row, padded, the padding's loss masked.
+
+    Rows are drawn at random from every document window of the stream (see
+    :func:`zoo.documents.document_windows`), from a seeded generator as in
+    :class:`RandomWindows`; a batch is as wide as its longest row.
+    """
+
+    def __init__(self, stream: TokenStream, block_size: int, batch_size: int, seed: int,
+                 rank: int = 0, world_size: int = 1) -> None:
+        self.ids = stream.ids
+        self.windows = stream_windows(stream, block_size)
+        self.batch_size = batch_size
+        self.pad = int(stream.end_of_text or 0)
+        self.rng = np.random.default_rng([seed, rank])
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Inputs, targets (padding -1), and a state reset: every row starts a document."""
+        chosen = self.rng.integers(0, len(self.windows), size=self.batch_size)
+        return (*padded_rows(self.ids, self.windows[chosen], self.pad), True)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"kind": "documents", "rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
+
+def stream_windows(stream: TokenStream, block_size: int) -> np.ndarray:
+    """The padded rows of ``stream``'s documents (N, 2); refuses a stream with no boundaries."""
+    if stream.end_of_text is None:
+        raise ZooError("dataset.rows=padded needs a tokenizer with an end-of-text token; "
+                       "use dataset.rows=packed")
+    return document_windows(stream.ids, stream.end_of_text, block_size)
+
+
 def batch_sampler(
-    stream: TokenStream, train: TrainConfig, rank: int = 0, world_size: int = 1
-) -> RandomWindows | ContiguousStreams:
-    """This rank's training batches: contiguous streams with ``train.stateful``, else random."""
-    kind = ContiguousStreams if train.stateful else RandomWindows
+    stream: TokenStream, train: TrainConfig, rank: int = 0, world_size: int = 1,
+    rows: str = "packed",
+) -> RandomWindows | ContiguousStreams | DocumentRows:
+    """This rank's training batches: one padded document a row with ``rows="padded"``,
+    contiguous streams with ``train.stateful``, else random windows."""
+    if rows == "padded":
+        if train.stateful:
+            raise ZooError("train.stateful cannot carry state across padded documents; "
+                           "use dataset.rows=packed or train.stateful=false")
+        kind: type[RandomWindows | ContiguousStreams | DocumentRows] = DocumentRows
+    else:
+        kind = ContiguousStreams if train.stateful else RandomWindows
     return kind(stream, train.block_size, train.batch_size, train.seed, rank, world_size)
 
 
 def evaluation_batches(
     stream: TokenStream, block_size: int, batch_size: int, num_batches: int,
-    rank: int = 0, world_size: int = 1,
+    rank: int = 0, world_size: int = 1, rows: str = "packed",
 ) -> Iterator[Batch]:
-    """Fixed windows spread evenly over ``stream``; each rank takes every world_size-th batch.
+    """Fixed windows (or padded document rows) spread evenly over ``stream``; each rank
+    takes every world_size-th batch.
 
-    The same windows at every evaluation, so successive numbers compare like with like.
+    The same rows at every evaluation, so successive numbers compare like with like.
     """
     count = batch_size * num_batches
-    starts = np.linspace(0, len(stream.ids) - block_size - 1, count).astype(np.int64)
+    if rows == "padded":
+        windows = stream_windows(stream, block_size)
+        chosen = windows[np.linspace(0, len(windows) - 1, min(count, len(windows))).astype(int)]
+    else:
+        starts = np.linspace(0, len(stream.ids) - block_size - 1, count).astype(np.int64)
     for index, first in enumerate(range(0, count, batch_size)):
-        if index % world_size == rank:
+        if index % world_size != rank:
+            continue
+        if rows != "padded":
             yield _windows(stream.ids, starts[first : first + batch_size], block_size)
+        elif first < len(chosen):
+            yield padded_rows(stream.ids, chosen[first : first + batch_size],
+                              int(stream.end_of_text or 0))
 
 
-def consecutive_batches(stream: TokenStream, block_size: int, batch_size: int) -> Iterator[Batch]:
-    """Non-overlapping windows over the whole stream (a last partial window is left out)."""
+def consecutive_batches(stream: TokenStream, block_size: int, batch_size: int,
+                        rows: str = "packed") -> Iterator[Batch]:
+    """Every token once: non-overlapping windows over the whole stream (a last partial
+    window is left out), or every padded document row in order."""
+    if rows == "padded":
+        windows = stream_windows(stream, block_size)
+        for first in range(0, len(windows), batch_size):
+            yield padded_rows(stream.ids, windows[first : first + batch_size],
+                              int(stream.end_of_text or 0))
+        return
     usable = (len(stream.ids) - 1) // block_size
     starts = np.arange(usable, dtype=np.int64) * block_size
     for first in range(0, usable, batch_size):

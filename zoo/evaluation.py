@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo.data import TokenStream, consecutive_batches, encode_documents
+from zoo.data import TokenStream, consecutive_batches, encode_documents, stream_windows
 from zoo.distributed import DistributedContext
+from zoo.documents import PAD_TARGET, rows_of
 from zoo.metrics import bits_per_byte, bits_per_character, perplexity
 from zoo.steps import autocast, batch_loss, to_device
 
@@ -36,9 +37,10 @@ def evaluate_batches(
         inputs, targets = to_device(batch, device)
         with autocast(device):
             loss, logits, _ = batch_loss(model, inputs, targets)
-        totals[0] += loss.double() * targets.numel()
-        totals[1] += (logits.argmax(dim=-1) == targets).sum()
-        totals[2] += targets.numel()
+        counted = targets != PAD_TARGET  # (B, T)
+        totals[0] += loss.double() * counted.sum()
+        totals[1] += ((logits.argmax(dim=-1) == targets) & counted).sum()
+        totals[2] += counted.sum()
     model.train(was_training)
     if distributed is not None:
         distributed.sum(totals)
@@ -74,9 +76,11 @@ def evaluate_run(
     stream = encode_documents(loaded.tokenizer, documents)
     block_size = loaded.config.train.block_size
     device = next(loaded.model.parameters()).device
-    windows = (len(stream.ids) - 1) // block_size
-    batches = tqdm(consecutive_batches(stream, block_size, batch_size), desc=f"eval {split}",
-                   total=-(-windows // batch_size), unit="batch", leave=False,
+    rows = rows_of(loaded.config.dataset.config)
+    windows = ((len(stream.ids) - 1) // block_size if rows == "packed"
+               else len(stream_windows(stream, block_size)))
+    batches = tqdm(consecutive_batches(stream, block_size, batch_size, rows),
+                   desc=f"eval {split}", total=-(-windows // batch_size), unit="batch", leave=False,
                    disable=None if progress else True)
     result: dict[str, Any] = evaluate_batches(loaded.model, batches, stream, device)
     result["split"] = split

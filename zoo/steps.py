@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from zoo.data import Batch
 from zoo.devices import autocast_dtype
+from zoo.documents import PAD_TARGET
 
 State = tuple[torch.Tensor, ...]  # a model's recurrent state (see zoo.contracts)
 
@@ -41,9 +42,11 @@ def batch_loss(
     targets: torch.Tensor,
     state: State | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, State]:
-    """Mean cross-entropy over a batch, the logits (B, T, V) and the model's new state."""
+    """Mean cross-entropy over a batch's targets (padding left out), the logits (B, T, V)
+    and the model's new state."""
     logits, new_state = model(inputs, state)
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1))
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1),
+                           ignore_index=PAD_TARGET)
     return loss, logits, new_state
 
 

@@ -24,7 +24,7 @@ from zoo import atomic
 from zoo.contracts import SPLITS, Dataset, Tokenizer
 from zoo.data import TokenStream, encode_documents
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: documents separated by the end-of-text token
 
 
 def cache_root() -> Path:
@@ -83,7 +83,8 @@ def _write_entry(entry: Path, streams: dict[str, TokenStream]) -> None:
     meta = {
         "format": CACHE_FORMAT,
         "splits": {
-            split: {"tokens": len(s.ids), "chars": s.num_chars, "bytes": s.num_bytes}
+            split: {"tokens": len(s.ids), "chars": s.num_chars, "bytes": s.num_bytes,
+                    "end_of_text": s.end_of_text}
             for split, s in streams.items()
         },
     }
@@ -100,6 +101,7 @@ def _read_entry(entry: Path) -> dict[str, TokenStream]:
             np.load(entry / f"{split}.npy", mmap_mode="r"),
             num_chars=info["chars"],
             num_bytes=info["bytes"],
+            end_of_text=info["end_of_text"],
         )
         for split, info in meta["splits"].items()
     }

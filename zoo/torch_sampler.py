@@ -8,13 +8,13 @@ shared with the onnxruntime sampler.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from zoo.contracts import Tokenizer
-from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids
+from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids, stopping_for
 
 
 @torch.inference_mode()
@@ -28,11 +28,15 @@ def generate(
     num_samples: int = 1,
     seed: int | None = None,
     on_text: Callable[[str], None] | None = None,
+    stop: Sequence[str] = (),
+    ignore_end_of_text: bool = False,
 ) -> list[str]:
     """Sample ``num_samples`` continuations of ``prompt`` as one batch.
 
     ``on_text`` receives text as it is completed (only with one sample), for
-    streaming to a terminal. Returns the generated texts, prompt excluded.
+    streaming to a terminal. A sample ends at the end-of-text token (unless
+    ``ignore_end_of_text``) or before a ``stop`` string. Returns the generated
+    texts, prompt excluded.
     """
     settings = settings or SamplingSettings()
     device = next(model.parameters()).device
@@ -49,4 +53,5 @@ def generate(
 
     return continue_sequences(logits[:, -1].float().cpu().numpy(), step,
                               decode=tokenizer.decode, max_new_tokens=max_new_tokens,
-                              settings=settings, rng=rng, on_text=on_text)
+                              settings=settings, rng=rng, on_text=on_text,
+                              stopping=stopping_for(tokenizer, stop, ignore_end_of_text))

@@ -32,6 +32,7 @@ from zoo.config import RunConfig
 from zoo.data import batch_sampler, training_data
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
+from zoo.documents import rows_of
 from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
 from zoo.paths import (
@@ -106,7 +107,8 @@ def train_run(
         try:
             torch.manual_seed(train.seed + dist.rank)
             tokenizer, streams = training_data(registry, run_config, run_dir, resume=resume)
-            sampler = batch_sampler(streams["train"], train, dist.rank, dist.world_size)
+            rows = rows_of(run_config.dataset.config)  # documents packed, or one a row
+            sampler = batch_sampler(streams["train"], train, dist.rank, dist.world_size, rows)
             model = build_model(registry, run_config.model, tokenizer.vocab_size).to(device)
             model.train()
             optimizer = make_optimizer(model, train, device)
@@ -132,7 +134,7 @@ def train_run(
             checkpoints = Checkpoints(directory, model=model, optimizer=optimizer,
                                       sampler=sampler, val=streams["val"], train=train,
                                       device=device, distributed=dist, progress=report,
-                                      start_step=start.step)
+                                      start_step=start.step, rows=rows)
             carry, step, final_eval = start.carry, start.step, {}
             for step in range(start.step + 1, train.steps + 1):
                 seconds = report.seconds()

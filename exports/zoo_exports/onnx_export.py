@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from zoo import __version__, atomic
+from zoo.documents import end_of_text_id
 from zoo.errors import ZooError
 from zoo_exports.manifest import (
     FORMAT_VERSION,
@@ -196,14 +197,21 @@ def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha
              "initial": "zeros" if s.zeros else f"initial_state/{s.name}.npy"}
             for s in states
         ],
+        "dataset": {
+            "name": loaded.config.dataset.name,
+            "config": dataclasses.asdict(loaded.config.dataset.config),
+        },
         "sampling": {
             "start_text": "\n",
+            "end_of_text": end_of_text_id(tokenizer),
             "temperature": 0.8,
             "top_k": None,
             "top_p": None,
             "max_new_tokens": 500,
-            "how": "feed the prompt's tokens one at a time from the initial state; then feed "
-                   "each chosen token with the state outputs as the next state inputs",
+            "how": "feed end_of_text (when not null; else start_text when the prompt is "
+                   "empty), then the prompt's tokens, one at a time from the initial state; "
+                   "then feed each chosen token with the state outputs as the next state "
+                   "inputs; a sample ends when it draws end_of_text",
         },
         "parity": parity,
     }

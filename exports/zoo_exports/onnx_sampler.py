@@ -12,14 +12,14 @@ error names the package the manifest recorded for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zoo.loading import damaged, load_tokenizer_files, reading, short_reason
-from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids
+from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids, stopping_for
 from zoo_exports.manifest import (
     MANIFEST_FILE,
     MODEL_FILE,
@@ -146,8 +146,11 @@ def generate(
     num_samples: int = 1,
     seed: int | None = None,
     on_text: Callable[[str], None] | None = None,
+    stop: Sequence[str] = (),
+    ignore_end_of_text: bool = False,
 ) -> list[str]:
-    """Sample ``num_samples`` continuations of ``prompt`` as one batch with onnxruntime."""
+    """Sample ``num_samples`` continuations of ``prompt`` as one batch with onnxruntime,
+    ending samples as :func:`zoo.torch_sampler.generate` does."""
     settings = settings or SamplingSettings()
     stepper = OnnxStep(export_dir)
     tokenizer = load_export_tokenizer(registry, export_dir, stepper.manifest)
@@ -164,4 +167,5 @@ def generate(
 
     return continue_sequences(logits, step, decode=tokenizer.decode,
                               max_new_tokens=max_new_tokens, settings=settings, rng=rng,
-                              on_text=on_text)
+                              on_text=on_text,
+                              stopping=stopping_for(tokenizer, stop, ignore_end_of_text))

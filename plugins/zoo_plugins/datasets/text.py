@@ -1,9 +1,21 @@
-"""The ``text`` dataset: any local UTF-8 files, joined and split by characters.
+"""The ``text`` dataset: any local UTF-8 files, as one text or as many documents.
 
 ``dataset.path`` lists files, folders (every file inside, recursively, in
 sorted order, hidden ones skipped) and globs (``corpus/*.txt``,
-``books/**/*.md``). The files are joined with a newline between them; the
-first 90% of the characters train and the last 10% validate.
+``books/**/*.md``). ``dataset.documents`` says what one document is:
+
+- ``whole`` (the default, as before): the files joined with a newline between
+  them, one text; the first 90% of its characters train and the last 10%
+  validate;
+- ``file``: each file, as it is;
+- ``paragraph``: each run of non-blank lines within a file (paragraphs are
+  separated by blank lines);
+- ``line``: each non-blank line, stripped of surrounding whitespace (as
+  makemore reads its one-item-per-line files).
+
+In the last three, the split keeps documents whole: in the order given, the
+first 90% of the documents train and the last 10% validate (shuffle the file
+first if its order matters, e.g. when it is sorted).
 """
 
 from __future__ import annotations
@@ -13,7 +25,9 @@ from pathlib import Path
 
 from zoo.config import require
 from zoo.errors import ZooError
-from zoo_plugins.datasets.splits import split_text
+from zoo_plugins.datasets.splits import ROWS, require_choice, split_documents, split_text
+
+DOCUMENTS = ("whole", "file", "paragraph", "line")
 
 
 @dataclass
@@ -21,10 +35,14 @@ class TextConfig:
     """Options of the ``text`` dataset."""
 
     path: list[str] = field(default_factory=list)  # files, folders or globs, in this order
-    val_fraction: float = 0.1  # share of characters, taken from the end, held out for validation
+    val_fraction: float = 0.1  # share held out from the end: of characters (whole) or documents
+    documents: str = "whole"  # one document: whole (all files, as before), file, paragraph, line
+    rows: str = "packed"  # packed: joined by end-of-text, cut in windows; padded: one per row
 
     def __post_init__(self) -> None:
         require(self, "val_fraction", above=0, below=1)  # both splits need text
+        require_choice(self, "documents", DOCUMENTS)
+        require_choice(self, "rows", ROWS)
 
 
 def read_utf8(path: Path) -> str:
@@ -77,17 +95,57 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     return files
 
 
+def paragraphs(text: str) -> list[str]:
+    """The runs of non-blank lines of ``text``, each run joined with newlines.
+
+    A blank line is empty or whitespace only; ``\\r\\n`` line ends become ``\\n``.
+    """
+    found: list[str] = []
+    current: list[str] = []
+    for line in [*text.replace("\r\n", "\n").split("\n"), ""]:
+        if line.strip():
+            current.append(line)
+        elif current:
+            found.append("\n".join(current))
+            current = []
+    return found
+
+
+def lines(text: str) -> list[str]:
+    """The non-blank lines of ``text``, stripped of surrounding whitespace."""
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def documents_of(files: list[str], documents: str) -> list[str]:
+    """The documents of the files' texts, in order: each file, paragraph or line."""
+    if documents == "file":
+        return [text for text in files if text]  # an empty file holds no document
+    cut = paragraphs if documents == "paragraph" else lines
+    return [document for text in files for document in cut(text)]
+
+
 class TextDataset:
-    """The concatenation of local files: first 90% of characters train, the rest validate."""
+    """Local files as one text split 90/10 by characters, or as documents split 90/10."""
 
     def __init__(self, config: TextConfig) -> None:
         if not config.path:
             raise ZooError("the text dataset needs files: --data FILE or --set dataset.path=FILE")
         self.config = config
-        self._splits: dict[str, str] | None = None
+        self._splits: dict[str, list[str]] | None = None
+
+    def _load(self) -> dict[str, list[str]]:
+        files = [read_utf8(p) for p in expand_paths(self.config.path)]
+        mode = self.config.documents
+        if mode == "whole":
+            halves = split_text("\n".join(files), self.config.val_fraction)
+            return {split: [text] for split, text in halves.items()}
+        return split_documents(
+            documents_of(files, mode), self.config.val_fraction,
+            source=f"dataset.path ({len(files)} file(s)) with dataset.documents={mode}",
+            way_out="give more text, or --set dataset.documents=whole to split by characters",
+        )
 
     def texts(self, split: str) -> list[str]:
         if self._splits is None:
-            text = "\n".join(read_utf8(p) for p in expand_paths(self.config.path))
-            self._splits = split_text(text, self.config.val_fraction)
-        return [self._splits[split]]
+            self._splits = self._load()
+        return list(self._splits[split])
