@@ -74,12 +74,12 @@ class TrainingProgress:
         # checkpoint); window: the open log window of a resumed checkpoint (log_window())
         self.directory, self.train, self.is_main = directory, train, is_main
         self.log = log if is_main else (lambda _: None)
-        self.tokens_per_step = train.batch_size * train.block_size * world_size
+        self.world_size = world_size
         self.elapsed_before = elapsed_before  # seconds trained before a resume
         self.started = time.perf_counter()
         self.running_loss = torch.zeros((), device=device)  # summed over the window's steps
         self.window_start, self.window_steps = self.started, 0
-        self.timed_steps = 0  # the window's steps taken in this session (what tokens/s counts)
+        self.timed_tokens = 0  # target tokens of the window's steps in this session (tokens/s)
         if window:
             self.running_loss.fill_(float(window["loss_sum"]))
             self.window_steps = int(window["steps"])
@@ -98,11 +98,12 @@ class TrainingProgress:
         """Seconds the run has trained in all, across resumes."""
         return self.elapsed_before + self.seconds()
 
-    def count_step(self, loss: torch.Tensor) -> None:
-        """Add one optimizer step and its loss (a 0-d tensor, not read back here)."""
+    def count_step(self, loss: torch.Tensor, tokens: int) -> None:
+        """Add one optimizer step, its loss (a 0-d tensor, not read back here) and the
+        tokens it learned from on this rank (padding left out)."""
         self.running_loss += loss.detach()
         self.window_steps += 1
-        self.timed_steps += 1
+        self.timed_tokens += tokens * self.world_size
         if self.bar is not None:
             self.bar.update(1)
 
@@ -112,7 +113,7 @@ class TrainingProgress:
         loss = self.running_loss.item() / self.window_steps
         if not math.isfinite(loss):
             raise FloatingPointError(f"training loss became {loss} at step {step}; lower --lr")
-        speed = self.timed_steps * self.tokens_per_step / (now - self.window_start)
+        speed = self.timed_tokens / (now - self.window_start)
         self.speeds.append(speed)
         self.record({"step": step, "split": "train", "loss": loss, "lr": lr,
                      "tokens_per_s": speed})
@@ -124,7 +125,7 @@ class TrainingProgress:
                      f"{format_duration(self.elapsed())} elapsed")
             self.last_line = now
         self.running_loss.zero_()
-        self.window_start, self.window_steps, self.timed_steps = time.perf_counter(), 0, 0
+        self.window_start, self.window_steps, self.timed_tokens = time.perf_counter(), 0, 0
 
     def log_window(self) -> dict[str, Any]:
         """The log window still open at a checkpoint: its summed loss and its steps.

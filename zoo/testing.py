@@ -211,8 +211,11 @@ def check_tokenizer(factory: Callable[..., Any], config: Any,
                     texts: list[str] | None = None, vocab_size: int | None = None) -> None:
     """Run the tokenizer contract on ``factory(config)`` trained on ``texts``.
 
-    Trained text round-trips through ``encode``/``decode``; ids lie in
-    ``[0, vocab_size)``; ``save`` then ``load`` into a fresh tokenizer encodes
+    Trained text round-trips through ``encode``/``decode`` (unless it encodes to
+    the tokenizer's ``unknown`` token: a vocabulary capped below the text's); ids
+    lie in ``[0, vocab_size)``; ``end_of_text`` and ``unknown``, where given,
+    name keys of ``special_tokens``, and the end-of-text id decodes to nothing;
+    ``save`` then ``load`` into a fresh tokenizer encodes
     and decodes identically; text with characters never seen in training is
     handled (ids in range, or a ``ValueError`` that says why), never a crash.
     """
@@ -221,13 +224,22 @@ def check_tokenizer(factory: Callable[..., Any], config: Any,
     tokenizer.train(texts, vocab_size)
     size = tokenizer.vocab_size
     assert isinstance(size, int) and size > 0, f"vocab_size must be a positive int, got {size!r}"
+    special = dict(getattr(tokenizer, "special_tokens", {}) or {})
+    for attribute in ("end_of_text", "unknown"):
+        name = getattr(tokenizer, attribute, None)
+        assert name is None or name in special, (
+            f"{attribute} {name!r} is not one of special_tokens {sorted(special)}")
+    unknown = special.get(getattr(tokenizer, "unknown", None) or "")
+    end_of_text = special.get(getattr(tokenizer, "end_of_text", None) or "")
+    if end_of_text is not None:
+        assert tokenizer.decode([end_of_text]) == "", "the end-of-text id must decode to ''"
     for text in texts:
         ids = tokenizer.encode(text)
         assert all(isinstance(i, int) and 0 <= i < size for i in ids), (
             f"encode gave ids outside [0, {size}) or not ints: {ids[:10]}..."
         )
         decoded = tokenizer.decode(ids)
-        assert decoded == text, (
+        assert decoded == text or unknown in ids, (
             f"training text does not round-trip: {text[:40]!r} -> {decoded[:40]!r}")
     unseen = "Zebra quartz \u00e9\u4e2d\U0001f600 \x00"
     try:

@@ -32,7 +32,7 @@ from zoo.config import RunConfig
 from zoo.data import batch_sampler, training_data
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
-from zoo.documents import rows_of
+from zoo.documents import PAD_TARGET, rows_of
 from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
 from zoo.paths import (
@@ -156,7 +156,7 @@ def train_run(
                     torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-                report.count_step(loss)
+                report.count_step(loss, int((y != PAD_TARGET).sum()))
                 if on_step is not None:
                     on_step(step)
                 if step % train.log_interval == 0 or step == train.steps:

@@ -1,4 +1,4 @@
-"""The ``char`` tokenizer: one id per training character, id 0 is ``<unk>``."""
+"""The ``char`` tokenizer: one id per training character after ``<unk>`` (0) and end of text (1)."""
 
 from __future__ import annotations
 
@@ -30,17 +30,17 @@ def test_round_trip_on_the_training_text():
         assert tokenizer.decode(ids) == text
 
 
-def test_vocab_size_is_distinct_characters_plus_unk():
+def test_vocab_size_is_distinct_characters_plus_unk_and_end_of_text():
     tokenizer = trained()
-    assert tokenizer.vocab_size == len(ALPHABET) + 1
+    assert tokenizer.vocab_size == len(ALPHABET) + 2
     ids = tokenizer.encode("".join(ALPHABET))
-    assert sorted(ids) == list(range(1, len(ALPHABET) + 1))  # every id but 0 is a character
+    assert sorted(ids) == list(range(2, len(ALPHABET) + 2))  # every id but 0 and 1 is a character
 
 
 def test_vocab_size_argument_does_not_change_the_vocabulary():
     tokenizer = CharTokenizer()
     tokenizer.train(TRAIN, vocab_size=5)
-    assert tokenizer.vocab_size == len(ALPHABET) + 1
+    assert tokenizer.vocab_size == len(ALPHABET) + 2
 
 
 def test_unseen_character_becomes_unk_and_decodes_to_replacement_character():
@@ -49,7 +49,7 @@ def test_unseen_character_becomes_unk_and_decodes_to_replacement_character():
     ids = tokenizer.encode("hZ")
     assert ids[0] == tokenizer.encode("h")[0]
     assert ids[1] == 0
-    assert tokenizer.special_tokens == {"<unk>": 0}
+    assert tokenizer.special_tokens == {"<unk>": 0, "<|endoftext|>": 1}
     assert tokenizer.decode(ids) == "h\ufffd"
 
 

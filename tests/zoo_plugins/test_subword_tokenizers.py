@@ -65,7 +65,7 @@ def test_bpe_learns_merges_of_the_requested_size(bpe, training_text):
 
 
 def test_bpe_rejects_a_vocabulary_smaller_than_the_bytes(training_text):
-    with pytest.raises(ZooError, match="at least 256"):
+    with pytest.raises(ZooError, match="at least 257"):
         BPETokenizer(BPEConfig(vocab_size=100)).train([training_text])
 
 

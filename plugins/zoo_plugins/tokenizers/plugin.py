@@ -7,6 +7,7 @@ from zoo_plugins.tokenizers.bpe import BPEConfig
 from zoo_plugins.tokenizers.byte import ByteConfig
 from zoo_plugins.tokenizers.char import CharConfig
 from zoo_plugins.tokenizers.sentencepiece import SentencePieceConfig
+from zoo_plugins.tokenizers.word import WordConfig
 
 _MODULE = "zoo_plugins.tokenizers"
 
@@ -24,6 +25,12 @@ def zoo_register_tokenizers(register: Register) -> None:
         summary="the 256 byte values of UTF-8; nothing is ever unknown",
         config=ByteConfig,
         factory=f"{_MODULE}.byte:ByteTokenizer",
+    )
+    register(
+        "word",
+        summary="the most frequent words, punctuation marks and spaces; the rest becomes <unk>",
+        config=WordConfig,
+        factory=f"{_MODULE}.word:WordTokenizer",
     )
     register(
         "bpe",

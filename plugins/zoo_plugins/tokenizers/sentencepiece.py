@@ -4,12 +4,27 @@ Trained with identity normalization, no dummy prefix and whitespace kept as
 is, so text round-trips exactly, with one exception SentencePiece imposes:
 the character U+2581 (``▁``), its internal marker for a space, decodes as a
 space. Characters outside the learned pieces are spelled with byte tokens
-(``<0x0A>`` for a newline), so nothing is unknown.
+(``<0x0A>`` for a newline), so nothing is unknown in practice. Ids:
+``<unk>`` 0, ``<s>`` 1, the end-of-text token ``<|endoftext|>`` 2 (the
+model's end-of-sentence piece, a control symbol: ``encode`` never yields it,
+``decode`` gives ``""``), then the 256 byte tokens and the learned pieces.
+``sentencepiece.json`` beside the saved model names the end-of-text piece; a
+run saved before zoo had document boundaries has none, and loads with
+``end_of_text`` None (its ``</s>`` stays unused, as it was).
+
+With ``tokenizer.path``, an existing SentencePiece ``.model`` file is used as
+it is instead of training: its pieces, its normalization (text need not
+round-trip) and its own end-of-text token, its end-of-sentence piece when
+it has one (``eos_id >= 0``), else the first control symbol listed in
+:data:`~zoo_plugins.tokenizers.special.END_OF_TEXT_PREFERENCE`; with
+neither, ``end_of_text`` is None and the run has no document boundaries.
+``save`` copies the model into the run, which then no longer needs the file.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zoo.config import require
+from zoo_plugins.tokenizers.special import END_OF_TEXT, choose_end_of_text
 
 _FILE = "sentencepiece.model"
+_INFO = "sentencepiece.json"  # which piece is end of text; absent in runs saved before it
 NEWLINE = "\n"
 
 
@@ -28,6 +45,7 @@ class SentencePieceConfig:
 
     model_type: Literal["unigram", "bpe"] = "unigram"  # SentencePiece's algorithm
     vocab_size: int = 1024  # pieces, including the 256 byte-fallback tokens and 3 specials
+    path: str | None = None  # an existing SentencePiece .model file to use instead of training
 
     def __post_init__(self) -> None:
         require(self, "vocab_size", at_least=260)  # at least one piece beyond bytes and specials
@@ -39,7 +57,8 @@ class SentencePieceTokenizer:
     def __init__(self, config: SentencePieceConfig | None = None) -> None:
         self.config = config or SentencePieceConfig()
         self._processor: Any = None
-        self._newline_id = -1
+        self._newline_id: int | None = None
+        self.end_of_text: str | None = None  # its end-of-text piece, a key of special_tokens
 
     @property
     def vocab_size(self) -> int:
@@ -48,8 +67,17 @@ class SentencePieceTokenizer:
     @property
     def special_tokens(self) -> dict[str, int]:
         processor = self._loaded()
-        return {processor.id_to_piece(i): i for i in (processor.unk_id(), processor.bos_id(),
-                                                      processor.eos_id()) if i >= 0}
+        special = {processor.id_to_piece(i): i for i in (processor.unk_id(), processor.bos_id(),
+                                                         processor.eos_id()) if i >= 0}
+        if self.end_of_text is not None:
+            special.setdefault(self.end_of_text, int(processor.piece_to_id(self.end_of_text)))
+        return special
+
+    @property
+    def unknown(self) -> str | None:
+        """The unknown piece (byte fallback means a model trained by zoo never yields it)."""
+        processor = self._loaded()
+        return str(processor.id_to_piece(processor.unk_id())) if processor.unk_id() >= 0 else None
 
     def _loaded(self) -> Any:
         if self._processor is None:
@@ -59,11 +87,25 @@ class SentencePieceTokenizer:
     def _use(self, model_proto: bytes) -> None:
         import sentencepiece
 
-        self._processor = sentencepiece.SentencePieceProcessor(model_proto=model_proto)
+        try:
+            processor = sentencepiece.SentencePieceProcessor(model_proto=model_proto)
+        except RuntimeError:  # its message is the C++ source line that failed to parse
+            raise ValueError("it is not a SentencePiece model") from None
+        if processor.get_piece_size() == 0:
+            raise ValueError("it holds no SentencePiece model")
+        self._processor = processor
         self._model_proto = model_proto
-        self._newline_id = self._processor.piece_to_id("<0x0A>")
+        # A newline is a piece of its own: the byte token of a byte-fallback model, or a "\n"
+        # piece; a model with neither gets whole texts and treats newlines its own way.
+        self._newline_id = next((i for i in map(processor.piece_to_id, ("<0x0A>", NEWLINE))
+                                 if i != processor.unk_id()), None)
+        self.end_of_text = own_end_of_text(processor)
 
     def train(self, texts: Sequence[str], vocab_size: int | None = None) -> None:
+        """Train a model on ``texts``, or, with ``tokenizer.path``, read that file instead."""
+        if self.config.path is not None:
+            self._read_model_file(self.config.path)
+            return
         import sentencepiece
 
         from zoo.errors import ZooError
@@ -84,6 +126,7 @@ class SentencePieceTokenizer:
                 allow_whitespace_only_pieces=True,
                 split_digits=False,
                 max_sentence_length=1 << 16,
+                eos_piece=END_OF_TEXT,  # the end-of-sentence control piece is end of text
                 num_threads=2,
                 minloglevel=2,
             )
@@ -100,8 +143,11 @@ class SentencePieceTokenizer:
         self._use(model.getvalue())
 
     def encode(self, text: str) -> list[int]:
-        # No piece contains a newline (it is only a byte token), so lines encode independently.
+        # A zoo-trained model has no piece containing a newline (it is only a byte token), so
+        # lines encode independently and in parallel.
         processor = self._loaded()
+        if self._newline_id is None:
+            return list(processor.encode(text))
         lines = text.split(NEWLINE)
         encoded = processor.encode(lines, num_threads=2)
         ids: list[int] = []
@@ -117,6 +163,35 @@ class SentencePieceTokenizer:
     def save(self, directory: Path) -> None:
         self._loaded()
         (Path(directory) / _FILE).write_bytes(self._model_proto)
+        (Path(directory) / _INFO).write_text(json.dumps({"end_of_text": self.end_of_text}),
+                                             "utf-8")
 
     def load(self, directory: Path) -> None:
+        """Read the saved model; one saved without ``sentencepiece.json`` has no end of text."""
         self._use((Path(directory) / _FILE).read_bytes())
+        info = Path(directory) / _INFO
+        payload = json.loads(info.read_text("utf-8")) if info.exists() else {}
+        end_of_text = payload.get("end_of_text") if isinstance(payload, dict) else ""
+        processor = self._loaded()
+        if end_of_text is not None and (
+                not isinstance(end_of_text, str)
+                or processor.id_to_piece(processor.piece_to_id(end_of_text)) != end_of_text):
+            raise ValueError(f"{_INFO} names no piece of the model as 'end_of_text'")
+        self.end_of_text = end_of_text
+
+    def _read_model_file(self, path: str) -> None:
+        """Use the model in ``path``; a missing or unreadable file is one ZooError."""
+        from zoo.loading import reading
+
+        with reading(path, "tokenizer.path", "give it a SentencePiece .model file, or unset "
+                     "tokenizer.path to train a sentencepiece tokenizer"):
+            self._use(Path(path).expanduser().read_bytes())
+
+
+def own_end_of_text(processor: Any) -> str | None:
+    """The model's end-of-sentence piece, else its first preferred control piece, else None."""
+    if processor.eos_id() >= 0:
+        return str(processor.id_to_piece(processor.eos_id()))
+    controls = (processor.id_to_piece(i) for i in range(processor.get_piece_size())
+                if processor.is_control(i))
+    return choose_end_of_text(controls)
