@@ -52,6 +52,7 @@ TRAIN_SHORTCUTS = {
     "stateful": "train.stateful",
     "compile": "train.compile",
     "max_seconds": "train.max_seconds",
+    "init_from": "train.init_from",
 }
 
 
@@ -151,6 +152,7 @@ def train(
     stateful: bool | None = None,
     compile: bool | None = None,
     max_seconds: float | None = None,
+    init_from: PathLike | None = None,
     registry: Registry | None = None,
     log: Callable[[str], None] | None = None,
     **settings: Any,
@@ -163,6 +165,10 @@ def train(
     shows in a terminal and in Jupyter alike (``progress=False`` hides it).
     An interrupt (Ctrl-C, or a notebook's stop button) raises
     :class:`zoo.training.TrainingInterrupted` and keeps the last checkpoint.
+
+    ``init_from`` fine-tunes another run (``--init-from``): the new run keeps
+    that run's architecture, model config, tokenizer and weights, and trains
+    them with a new optimizer, schedule and the data given here.
 
     >>> run = zoo.train("bigram", steps=20, batch_size=8, block_size=16,
     ...                 out=tmp / "bigram", progress=False, log=lambda line: None)
@@ -183,6 +189,11 @@ def train(
         ("max_seconds", max_seconds)] if value is not None}
     layers = config_layers(architecture, dataset=dataset, tokenizer=tokenizer, data=data,
                            config=config)
+    if init_from is not None:
+        from zoo.fine_tuning import starting_sections
+
+        layers.update(starting_sections(registry, init_from, architecture, tokenizer))
+        shortcuts["train.init_from"] = str(Path(init_from).absolute())
     run_config = build_run_config(registry, layers, _overrides({**shortcuts, **settings}))
     run_dir = plan_run_directory(out, run_config.model.name)
     training = _train(registry, run_config, run_dir, resume=False, progress=progress,

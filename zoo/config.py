@@ -107,6 +107,7 @@ class TrainConfig:
     stateful: bool = False  # contiguous streams with hidden state carried across batches (TBPTT)
     compile: bool = False  # wrap the model in torch.compile for training
     max_seconds: float = 0.0  # wall-clock budget; the cosine decay follows time; 0 means off
+    init_from: str | None = None  # a run whose weights and tokenizer this one starts from
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "block_size", "eval_interval", "eval_batches",

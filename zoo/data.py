@@ -74,7 +74,7 @@ def training_data(
     """The run's tokenizer and every split as a token stream, each long enough for a window.
 
     A new run trains its tokenizer on the train split; a resumed run loads its
-    own from ``run_dir``. The streams come from the token cache, so a corpus
+    own from ``run_dir``, a fine-tuned one (``train.init_from``) its source's. The streams come from the token cache, so a corpus
     is encoded once per tokenizer.
     """
     from zoo import runs
@@ -84,6 +84,10 @@ def training_data(
     dataset = build_dataset(registry, run_config.dataset)
     if resume:
         tokenizer = runs.load_tokenizer(registry, run_dir, run_config)
+    elif run_config.train.init_from:  # fine-tuning keeps the source run's tokenizer
+        from zoo.fine_tuning import source_run
+
+        tokenizer = source_run(registry, run_config.train.init_from).tokenizer
     else:
         tokenizer = build_tokenizer(registry, run_config.tokenizer)
         tokenizer.train(dataset.texts("train"))

@@ -51,6 +51,24 @@ def unknown_id(tokenizer: Any) -> int | None:
     return special_id(tokenizer, "unknown")
 
 
+def unknown_count(ids: np.ndarray, tokenizer: Any) -> int:
+    """How many of ``ids`` are the tokenizer's unknown token (0 when it has none)."""
+    unknown = unknown_id(tokenizer)
+    return 0 if unknown is None else int(np.count_nonzero(np.asarray(ids) == unknown))
+
+
+def unknown_note(stream: Any, tokenizer: Any) -> str:
+    """``" (N unknown, x%)"`` for a stream with text its tokenizer cannot represent, else ``""``.
+
+    Such text becomes ``<unk>``, which is easy to predict: a loss or bits per
+    character measured over it looks better than the model is.
+    """
+    count = unknown_count(stream.ids, tokenizer)
+    if not count:
+        return ""
+    return f" ({count:,} of them <unk>, {count / max(1, len(stream.ids)):.2%})"
+
+
 def rows_of(dataset_config: Any) -> str:
     """How a dataset's documents are trained: its ``rows`` option, else ``packed``."""
     return str(getattr(dataset_config, "rows", "packed"))

@@ -13,7 +13,7 @@ import torch
 
 from zoo.data import TokenStream, consecutive_batches, encode_documents, stream_windows
 from zoo.distributed import DistributedContext
-from zoo.documents import PAD_TARGET, rows_of
+from zoo.documents import PAD_TARGET, rows_of, unknown_count
 from zoo.metrics import bits_per_byte, bits_per_character, perplexity
 from zoo.steps import autocast, batch_loss, to_device
 
@@ -84,6 +84,8 @@ def evaluate_run(
                    disable=None if progress else True)
     result: dict[str, Any] = evaluate_batches(loaded.model, batches, stream, device)
     result["split"] = split
+    # text the tokenizer maps to <unk> is easy to predict and flatters the loss: say how much
+    result["unknown_rate"] = unknown_count(stream.ids, loaded.tokenizer) / max(1, len(stream.ids))
     return result
 
 

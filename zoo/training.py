@@ -32,7 +32,8 @@ from zoo.config import RunConfig
 from zoo.data import batch_sampler, training_data
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
-from zoo.documents import PAD_TARGET, rows_of
+from zoo.fine_tuning import load_starting_weights
+from zoo.documents import PAD_TARGET, rows_of, unknown_note
 from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
 from zoo.paths import (
@@ -109,7 +110,10 @@ def train_run(
             tokenizer, streams = training_data(registry, run_config, run_dir, resume=resume)
             rows = rows_of(run_config.dataset.config)  # documents packed, or one a row
             sampler = batch_sampler(streams["train"], train, dist.rank, dist.world_size, rows)
-            model = build_model(registry, run_config.model, tokenizer.vocab_size).to(device)
+            model = build_model(registry, run_config.model, tokenizer.vocab_size)
+            if train.init_from and not resume:  # fine-tuning: the source run's weights
+                load_starting_weights(registry, model, train.init_from)
+            model = model.to(device)
             model.train()
             optimizer = make_optimizer(model, train, device)
             if resume:  # the last checkpoint's state; nothing in run_dir changes unless it loads
@@ -124,7 +128,8 @@ def train_run(
                 runs.write_run_files(directory.path, run_config, tokenizer, registry=registry,
                                      resume=resume)
                 log(f"{run_config.model.name}: {parameters / 1e6:.2f}M parameters, "
-                    f"vocab {tokenizer.vocab_size}, {len(streams['train'].ids):,} train tokens, "
+                    f"vocab {tokenizer.vocab_size}, {len(streams['train'].ids):,} train tokens"
+                    + unknown_note(streams["train"], tokenizer) + ", "
                     f"device {device}" + (f" x {dist.world_size} ranks" if dist.enabled else "")
                     + f"; run in {directory.target}")
             report = TrainingProgress(directory, train, start_step=start.step,

@@ -44,6 +44,8 @@ def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
 @click.option("--compile", is_flag=True, default=None, help="Use torch.compile (train.compile).")
 @click.option("--max-seconds", type=float,
               help="Stop after this wall-clock time; the LR decay follows it (train.max_seconds).")
+@click.option("--init-from", type=click.Path(path_type=Path),
+              help="Fine-tune: start from this run's weights and tokenizer (train.init_from).")
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path),
               help="Continue the run in this directory from its last checkpoint.")
 @click.option("--out", type=click.Path(path_type=Path),
