@@ -74,8 +74,9 @@ def training_data(
     """The run's tokenizer and every split as a token stream, each long enough for a window.
 
     A new run trains its tokenizer on the train split; a resumed run loads its
-    own from ``run_dir``, a fine-tuned one (``train.init_from``) its source's. The streams come from the token cache, so a corpus
-    is encoded once per tokenizer.
+    own from ``run_dir``, a fine-tuned one (``train.init_from``) its source's.
+    The streams come from the token cache, so a corpus is encoded once per
+    tokenizer.
     """
     from zoo import runs
     from zoo.component_factory import build_dataset, build_tokenizer

@@ -32,8 +32,8 @@ from zoo.config import RunConfig
 from zoo.data import batch_sampler, training_data
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
-from zoo.fine_tuning import load_starting_weights
 from zoo.documents import PAD_TARGET, rows_of, unknown_note
+from zoo.fine_tuning import load_starting_weights
 from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
 from zoo.paths import (

@@ -63,3 +63,42 @@ class TransformerConfig:
         _require_sizes(self, "embed", "layers", "heads", "block_size")
         if self.embed % self.heads:
             raise InvalidValue("embed", self.embed, f"a multiple of model.heads ({self.heads})")
+
+
+@dataclass
+class MLPConfig:
+    """Bengio et al. 2003 (makemore's MLP): the last `context` tokens' embeddings, concatenated,
+    through one tanh hidden layer.
+
+    makemore's lecture model reads 3 characters; 8 here covers a short English word and the
+    space before it, which is what a character model needs most. 64-wide embeddings are
+    makemore's `n_embd`; a 256-wide hidden layer gives about 150k parameters with a character
+    vocabulary, which trains in minutes on a CPU.
+    """
+
+    context: int = 8  # tokens each prediction reads: the current one and the context - 1 before it
+    embed: int = 64  # embedding width of each context token (the hidden layer reads context x embed)
+    hidden: int = 256  # width of the tanh hidden layer
+    dropout: float = 0.0  # dropout on the concatenated embeddings and on the hidden layer
+
+    def __post_init__(self) -> None:
+        _require_sizes(self, "context", "embed", "hidden")
+
+
+@dataclass
+class WaveNetConfig:
+    """WaveNet-style stack of causal dilated convolutions (kernel 2, dilations 1, 2, 4, ...).
+
+    6 layers reach back 2**6 = 64 tokens, the training loop's default `block_size`, so a
+    default training window can use the whole receptive field. 128 channels give about 500k
+    parameters, between the char-rnn and the mini GPT defaults.
+    """
+
+    channels: int = 128  # width of the residual stream: the embedding and every convolution
+    layers: int = 6  # dilated layers; layer N has dilation 2**N, so the model sees 2**layers tokens
+    dropout: float = 0.0  # dropout on each layer's residual branch
+
+    def __post_init__(self) -> None:
+        _require_sizes(self, "channels", "layers")
+        # the last layer's state keeps 2**(layers - 1) steps per row; 16 layers already see 65,536
+        require(self, "layers", at_most=16)

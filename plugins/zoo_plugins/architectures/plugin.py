@@ -6,8 +6,10 @@ from zoo import Register, hookimpl
 from zoo_plugins.architectures.configs import (
     BigramConfig,
     GRUTiedConfig,
+    MLPConfig,
     RecurrentConfig,
     TransformerConfig,
+    WaveNetConfig,
 )
 
 _MODULE = "zoo_plugins.architectures"
@@ -46,4 +48,16 @@ def zoo_register_architectures(register: Register) -> None:
         factory=f"{_MODULE}.transformer:Transformer",
         train_defaults={"lr": 2e-3, "min_lr": 2e-4, "weight_decay": 0.1, "block_size": 128,
                         "batch_size": 32},
+    )
+    register(
+        "mlp",
+        summary="Bengio et al. 2003 MLP (makemore): the last n tokens' embeddings -> tanh layer",
+        config=MLPConfig,
+        factory=f"{_MODULE}.mlp:MLP",
+    )
+    register(
+        "wavenet",
+        summary="WaveNet-style gated causal convolutions, kernel 2, dilations 1, 2, 4, ...",
+        config=WaveNetConfig,
+        factory=f"{_MODULE}.wavenet:WaveNet",
     )
