@@ -88,7 +88,8 @@ def test_manifest_describes_how_to_drive_the_step(export_small, registry):
     assert by_name["position"] == {"name": "position", "dtype": "int64", "shape": ["batch"]}
     assert all(w["initial"] == "zeros" for w in manifest["state"])
     assert manifest["sampling"]["temperature"] == 0.8
-    assert manifest["special_tokens"] == {"<unk>": 0}
+    assert manifest["special_tokens"] == {"<unk>": 0, "<|endoftext|>": 1}
+    assert manifest["sampling"]["end_of_text"] == 1  # where a sample starts and ends
     # the graph's own names and shapes are the manifest's
     graph = onnx.load(str(out / "model.onnx")).graph
     assert [i.name for i in graph.input] == [t["name"] for t in manifest["inputs"]]
@@ -266,7 +267,8 @@ def test_the_readme_numpy_loop_drives_an_export(export_small):
     source += "\nimport sys\nassert 'torch' not in sys.modules and 'zoo' not in sys.modules\n"
     result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ROMEO:") and len(result.stdout) > 100
+    # 200 tokens, or fewer where the barely trained model drew end of text
+    assert result.stdout.startswith("ROMEO:") and len(result.stdout) > len("ROMEO:\n")
 
 
 def test_int8_says_what_stays_in_float(registry, train_small, tmp_path):

@@ -38,4 +38,6 @@ def eval_command(ctx: click.Context, run: Path, split: str, batch_size: int, dev
         f"  bits/char     {result['bits_per_char']:.4f}\n"
         f"  bits/byte     {result['bits_per_byte']:.4f}\n"
         f"  accuracy      {result['accuracy']:.4f}"
+        + (f"\n  <unk>         {result['unknown_rate']:.2%} of the tokens (they flatter the loss)"
+           if result.get("unknown_rate") else "")
     )
