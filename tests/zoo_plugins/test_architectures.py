@@ -13,8 +13,9 @@ from zoo.torch_sampler import generate
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 
 
-def test_all_six_builtins_are_registered():
-    assert {"bigram", "rnn", "lstm", "gru", "gru-tied", "transformer"} <= set(ARCHITECTURES)
+def test_all_eight_builtins_are_registered():
+    assert {"bigram", "rnn", "lstm", "gru", "gru-tied", "transformer", "mlp",
+            "wavenet"} <= set(ARCHITECTURES)
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -28,6 +29,8 @@ def test_contract(registry, name):
     ("gru-tied", ("h",)),
     ("transformer", ("keys0", "values0", "keys1", "values1", "keys2", "values2",
                      "keys3", "values3", "position")),
+    ("mlp", ("window",)),
+    ("wavenet", ("buffer0", "buffer1", "buffer2", "buffer3", "buffer4", "buffer5")),
 ])
 def test_state_is_what_the_docs_say(registry, name, expected):
     component = registry.get("architecture", name)

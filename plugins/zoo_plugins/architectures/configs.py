@@ -77,7 +77,7 @@ class MLPConfig:
     """
 
     context: int = 8  # tokens each prediction reads: the current one and the context - 1 before it
-    embed: int = 64  # embedding width of each context token (the hidden layer reads context x embed)
+    embed: int = 64  # embedding width of each token; the hidden layer reads context x embed
     hidden: int = 256  # width of the tanh hidden layer
     dropout: float = 0.0  # dropout on the concatenated embeddings and on the hidden layer
 
@@ -91,7 +91,8 @@ class WaveNetConfig:
 
     6 layers reach back 2**6 = 64 tokens, the training loop's default `block_size`, so a
     default training window can use the whole receptive field. 128 channels give about 500k
-    parameters, between the char-rnn and the mini GPT defaults.
+    parameters with a character vocabulary, near the defaults of `gru` (660k) and
+    `transformer` (800k), so their losses compare.
     """
 
     channels: int = 128  # width of the residual stream: the embedding and every convolution
