@@ -286,6 +286,10 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
         damage_then(lambda c: edit_json(c.export / "manifest.json", lambda m: m.pop("state")
                                         and None), Case.sample_onnx),
         ("manifest.json", "'state' is missing", "re-export")),
+    "manifest.json state with a wire left out": (
+        damage_then(lambda c: edit_json(c.export / "manifest.json", lambda m: m.update(state=[])),
+                    Case.sample_onnx),
+        ("manifest.json", "is damaged", "wires no output to h")),
     "manifest.json state shape edited": (
         state_shape_edited, ("manifest.json", "has shape", "re-export")),
     # bad config values

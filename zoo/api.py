@@ -33,6 +33,7 @@ from zoo.registry import Component, Registry, load_registry
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from zoo.chat import Chat
     from zoo.config import ComponentChoice, RunConfig
     from zoo.contracts import Tokenizer
     from zoo.training import TrainingResult
@@ -413,6 +414,24 @@ class Run(Sampler):
     @property
     def architecture(self) -> str:
         return str(self.config.model.name)
+
+    def chat(self, *, user: str = "<prompt> ", reply: str = " <ai> ",
+             max_new_tokens: int = 200, temperature: float = 0.8, top_k: int | None = None,
+             top_p: float | None = None, seed: int | None = None) -> Chat:
+        """A conversation with the model (``zoo chat``): ``chat.say(words)`` returns its reply,
+        the model's state carried from turn to turn. Each turn is written
+        ``user + words + reply + the model's reply`` (GruLM's format by default).
+
+        >>> conversation = run.chat(user="First Citizen:\\n", reply="\\nSecond Citizen:\\n",
+        ...                         seed=0, max_new_tokens=10)
+        >>> isinstance(conversation.say("Who goes there?"), str)
+        True
+        """
+        from zoo.chat import Chat, ChatFormat
+
+        _check_sampling_counts(max_new_tokens, 1)
+        return Chat(self.model, self.tokenizer, _sampling_settings(temperature, top_k, top_p),
+                    max_new_tokens, seed, ChatFormat(user, reply))
 
     @property
     def metrics(self) -> list[dict[str, Any]]:

@@ -75,6 +75,10 @@ class OnnxStep:
         if unnamed or "input_ids" not in self.inputs:
             raise damaged(path, "the export manifest", RE_EXPORT,
                           f"its tensors do not match {MODEL_FILE}'s ({unnamed or ['input_ids']})")
+        unwired = sorted(set(self.inputs) - {"input_ids"} - {w["input"] for w in self.wiring})
+        if unwired:  # a state input no output feeds: the step could never be run
+            raise damaged(path, "the export manifest", RE_EXPORT,
+                          f"its state wires no output to {', '.join(unwired)}")
 
     def initial_state(self, batch_size: int) -> dict[str, np.ndarray]:
         state = {}

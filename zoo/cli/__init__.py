@@ -11,6 +11,7 @@ import sys
 import click
 
 from zoo import __version__
+from zoo.cli.chat_command import chat_command
 from zoo.cli.common import ZooGroup, get_registry
 from zoo.cli.compare_command import compare_command
 from zoo.cli.eval_command import eval_command
@@ -30,6 +31,7 @@ def cli() -> None:
     zoo list                  every architecture, tokenizer, dataset and exporter
     zoo train gru-tied        train a model (default: char tokenizer, Tiny Shakespeare)
     zoo sample runs/NAME      sample text from a trained run
+    zoo chat runs/NAME        talk with it, its state carried from turn to turn
     zoo eval runs/NAME        held-out loss, perplexity, bits/char, accuracy
     zoo compare RUN RUN ...   one table and loss curves for several runs
     zoo export RUN --onnx     the one-token step as ONNX, for onnxruntime
@@ -41,6 +43,7 @@ def cli() -> None:
 cli.add_command(list_command)
 cli.add_command(train_command)
 cli.add_command(sample_command)
+cli.add_command(chat_command)
 cli.add_command(eval_command)
 cli.add_command(compare_command)
 cli.add_command(export_command)
