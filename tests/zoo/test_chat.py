@@ -15,14 +15,16 @@ def test_the_second_reply_continues_from_the_whole_conversation(trained_run, reg
     """Greedy replies from the carried state equal a full forward over the conversation
     so far (each turn a document: end of text, then the turn), so nothing is lost."""
     run = load(trained_run, registry=registry)
-    chat = run.chat(user="First Citizen:\n", reply="\nSecond Citizen:\n", temperature=0, max_new_tokens=12)
+    chat = run.chat(user="First Citizen:\n", reply="\nSecond Citizen:\n", temperature=0,
+                    max_new_tokens=12)
     first = chat.say("Who goes there?")
     second = chat.say("Speak.")
     tokenizer, model = run.tokenizer, run.model
     eot = end_of_text_id(tokenizer)
     # the first turn and its reply; the token that ended the reply was chosen, never fed,
     # and the second turn starts a new document
-    ids = [*prompt_ids(tokenizer, "First Citizen:\nWho goes there?\nSecond Citizen:\n"), *tokenizer.encode(first)]
+    ids = [*prompt_ids(tokenizer, "First Citizen:\nWho goes there?\nSecond Citizen:\n"),
+           *tokenizer.encode(first)]
     ids += prompt_ids(tokenizer, "First Citizen:\nSpeak.\nSecond Citizen:\n")
     expected = []
     with torch.no_grad():
