@@ -119,7 +119,8 @@ def build_check(session: nox.Session) -> None:
     session.log(f"{sdist.name}: exactly the {len(expected) - 1} tracked source files")
 
 
-BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "list", "quality"]
+BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "list", "quality",
+              "makemore", "fine_tuning"]
 
 
 @nox.session(default=False)

@@ -128,3 +128,21 @@ def test_fine_tuning_a_resized_model_is_one_line(names_run, registry, tmp_path):
                                       "--out", str(tmp_path / "x"), "--block-size", "16"],
                                 obj=registry)
     assert "weights do not fit this model" in one_line_error(result)
+
+
+@pytest.mark.parametrize("backend", ["pytorch", "onnx"])
+def test_a_stop_string_ends_every_sample_before_it(names_run, registry, tmp_path, backend):
+    source = [str(names_run)]
+    if backend == "onnx":
+        CliRunner().invoke(cli, ["export", str(names_run), "--onnx", "--out",
+                                 str(tmp_path / "e")], obj=registry)
+        source = ["--onnx", str(tmp_path / "e")]
+    common = ["--num-samples", "12", "--seed", "3", "--max-new-tokens", "30", "--ignore-eot"]
+    free = whole_items(CliRunner().invoke(cli, ["sample", *source, *common],
+                                          obj=registry).output)
+    result = CliRunner().invoke(cli, ["sample", *source, *common, "--stop", "a", "--stop", "e"],
+                                obj=registry)
+    assert result.exit_code == 0, result.output
+    stopped = whole_items(result.output)
+    # the same draws, each cut just before its first 'a' or 'e'
+    assert stopped == [re.split("[ae]", text)[0] for text in free]

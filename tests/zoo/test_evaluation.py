@@ -68,3 +68,24 @@ def test_compare_missing_run_is_a_clear_error(runner, registry, trained_run, tmp
 def test_eval_of_a_split_the_dataset_lacks(runner, registry, trained_run):
     result = runner.invoke(cli, ["eval", str(trained_run), "--split", "test"], obj=registry)
     assert "dataset 'text' has no 'test' split" in one_line_error(result)
+
+
+def test_eval_on_the_test_split_of_a_dataset_that_has_one(runner, registry, tmp_path,
+                                                          tiny_run):
+    """pytorch/examples' word language model reports test perplexity on WikiText-2."""
+    raw = tmp_path / "wikitext"
+    raw.mkdir()
+    for split, words in [("train", "the king is dead . long live the king . "),
+                         ("valid", "the queen is here . "), ("test", "long live the queen . ")]:
+        (raw / f"wiki.{split}.raw").write_text(f" = {split} = \n\n {words * 40}\n")
+    out = tmp_path / "run"
+    trained = runner.invoke(cli, ["train", "gru-tied", "--dataset", "wikitext-2", "--set",
+                                  f"dataset.path={raw}", "--tokenizer", "word",
+                                  "--out", str(out), *tiny_run], obj=registry)
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(cli, ["eval", str(out), "--split", "test", "--json"], obj=registry)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    test_text = (raw / "wiki.test.raw").read_text()
+    assert report["split"] == "test" and math.isfinite(report["perplexity"])
+    assert report["tokens"] < len(test_text)  # word tokens of the test file, not its characters
