@@ -434,6 +434,20 @@ class Run(Sampler):
                     max_new_tokens, seed, ChatFormat(user, reply))
 
     @property
+    def samples(self) -> list[dict[str, Any]]:
+        """The samples made while training (``train.sample_every``), in step order:
+        ``{"step", "prompt", "text", ...}`` each (``zoo show RUN --samples``).
+
+        >>> run.samples
+        []
+        """
+        return [m for m in self.metrics if m.get("split") == "sample"]
+
+    def summary(self) -> list[tuple[str, str]]:
+        """What ``zoo show RUN`` prints: (label, value) rows about the run."""
+        return self._summary()
+
+    @property
     def metrics(self) -> list[dict[str, Any]]:
         """Every record of ``metrics.jsonl``: ``{"step", "split": "train"|"val", "loss", ...}``.
 

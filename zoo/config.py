@@ -108,13 +108,18 @@ class TrainConfig:
     compile: bool = False  # wrap the model in torch.compile for training
     max_seconds: float = 0.0  # wall-clock budget; the cosine decay follows time; 0 means off
     init_from: str | None = None  # a run whose weights and tokenizer this one starts from
+    sample_every: int = 0  # steps between samples made while training (in metrics.jsonl); 0: off
+    sample_prompt: str = ""  # the text those samples continue; "" starts a new document
+    sample_tokens: int = 100  # the most tokens in each of those samples
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "block_size", "eval_interval", "eval_batches",
                     "log_interval"):
             require(self, key, at_least=1)
         require(self, "lr", above=0)
-        for key in ("min_lr", "warmup_steps", "weight_decay", "grad_clip", "max_seconds"):
+        require(self, "sample_tokens", at_least=1)
+        for key in ("min_lr", "warmup_steps", "weight_decay", "grad_clip", "max_seconds",
+                    "sample_every"):
             require(self, key, at_least=0)
         require(self, "beta1", at_least=0, below=1)
         require(self, "beta2", at_least=0, below=1)

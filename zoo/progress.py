@@ -147,6 +147,13 @@ class TrainingProgress:
                    f"bits/char {record['bits_per_char']:.3f}, "
                    f"accuracy {record['accuracy']:.3f}")
 
+    def log_sample(self, step: int, prompt: str, text: str, seconds: float) -> None:
+        """Record a sample made at ``step`` (``split: "sample"``) and show it clear of the bar;
+        the ``seconds`` it took stay out of the speed."""
+        self.record({"step": step, "split": "sample", "prompt": prompt, "text": text})
+        self.write(f"--- sample at step {step} ---\n{prompt}{text}")
+        self.leave_out(seconds)
+
     def leave_out(self, seconds: float) -> None:
         """Keep ``seconds`` spent on other work (evaluation, checkpoints) out of the speed."""
         self.window_start += seconds

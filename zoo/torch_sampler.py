@@ -55,3 +55,17 @@ def generate(
                               decode=tokenizer.decode, max_new_tokens=max_new_tokens,
                               settings=settings, rng=rng, on_text=on_text,
                               stopping=stopping_for(tokenizer, stop, ignore_end_of_text))
+
+
+def training_sample(model: torch.nn.Module, tokenizer: Tokenizer, prompt: str,
+                    max_new_tokens: int, seed: int) -> str:
+    """One sample made while training (``train.sample_every``), the model in eval mode for
+    it and back in training mode after; it draws from its own seeded generator, so the
+    run's batches and torch's random state are as they would be without it."""
+    was_training = model.training
+    model.eval()
+    try:
+        return generate(model, tokenizer, prompt=prompt, max_new_tokens=max_new_tokens,
+                        seed=seed)[0]
+    finally:
+        model.train(was_training)

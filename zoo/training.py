@@ -18,6 +18,7 @@ batches (truncated BPTT). Resumable exactly on CPU; optional ``torch.compile``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,9 @@ from zoo.paths import (
 from zoo.progress import TrainingProgress
 from zoo.registry import Registry
 from zoo.resume import ResumePoint, restore_training_state
+from zoo.sampling_loop import prompt_ids
 from zoo.steps import autocast, batch_loss, detach_state, to_device
+from zoo.torch_sampler import training_sample
 
 
 def claim_run_directory(run_dir: Path, *, resume: bool, numbered: bool,
@@ -114,6 +117,8 @@ def train_run(
             if train.init_from and not resume:  # fine-tuning: the source run's weights
                 load_starting_weights(registry, model, train.init_from)
             model = model.to(device)
+            if train.sample_every:  # a prompt the tokenizer cannot encode fails now, not later
+                prompt_ids(tokenizer, train.sample_prompt)
             model.train()
             optimizer = make_optimizer(model, train, device)
             if resume:  # the last checkpoint's state; nothing in run_dir changes unless it loads
@@ -168,6 +173,12 @@ def train_run(
                     report.log_training(step, lr)
                 if step % train.eval_interval == 0 or step == train.steps:
                     final_eval = checkpoints.evaluate_and_save(step, carry)
+                if train.sample_every and step % train.sample_every == 0 and dist.is_main:
+                    started = time.perf_counter()
+                    text = training_sample(model, tokenizer, train.sample_prompt,
+                                           train.sample_tokens, seed=train.seed + step)
+                    report.log_sample(step, train.sample_prompt, text,
+                                      time.perf_counter() - started)
             if checkpoints.step != step:  # the time budget stopped between evaluations
                 final_eval = checkpoints.evaluate_and_save(step, carry)
         except KeyboardInterrupt:

@@ -19,6 +19,7 @@ from zoo.cli.export_command import export_command
 from zoo.cli.list_command import list_command
 from zoo.cli.plugin_command import plugin_command
 from zoo.cli.sample_command import sample_command
+from zoo.cli.show_command import show_command
 from zoo.cli.train_command import train_command
 
 
@@ -32,6 +33,7 @@ def cli() -> None:
     zoo train gru-tied        train a model (default: char tokenizer, Tiny Shakespeare)
     zoo sample runs/NAME      sample text from a trained run
     zoo chat runs/NAME        talk with it, its state carried from turn to turn
+    zoo show runs/NAME        what a run is; --samples: the text it wrote as it learned
     zoo eval runs/NAME        held-out loss, perplexity, bits/char, accuracy
     zoo compare RUN RUN ...   one table and loss curves for several runs
     zoo export RUN --onnx     the one-token step as ONNX, for onnxruntime
@@ -44,6 +46,7 @@ cli.add_command(list_command)
 cli.add_command(train_command)
 cli.add_command(sample_command)
 cli.add_command(chat_command)
+cli.add_command(show_command)
 cli.add_command(eval_command)
 cli.add_command(compare_command)
 cli.add_command(export_command)
