@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import shutil
 from pathlib import Path
 from typing import Any
 
 import click
 
 from zoo.cli.common import registry_from
+from zoo.columns import side_by_side
 from zoo.errors import ZooError
 
 
@@ -19,8 +22,9 @@ from zoo.errors import ZooError
               help="Text to continue (default: start a new document, after the end-of-text "
                    "token; a tokenizer without one starts from a newline).")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--temperature", type=click.FloatRange(min=0), default=0.8, show_default=True,
-              help="0 is greedy decoding.")
+@click.option("--temperature", default="0.8", show_default=True,
+              help="0 is greedy decoding; several, comma-separated (0.5,0.8,1.2), print one "
+                   "sample for each side by side.")
 @click.option(
     "--top-k", type=click.IntRange(min=1), help="Sample only from the k likeliest tokens."
 )
@@ -39,7 +43,7 @@ from zoo.errors import ZooError
               "runs on onnxruntime's CPU).")
 @click.pass_context
 def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, prompt: str,
-                   max_new_tokens: int, temperature: float, top_k: int | None,
+                   max_new_tokens: int, temperature: str, top_k: int | None,
                    top_p: float | None, seed: int | None, num_samples: int,
                    stop: tuple[str, ...], ignore_eot: bool, novelty: bool,
                    device: str | None) -> None:
@@ -51,13 +55,23 @@ def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, 
     if onnx_dir is not None and device not in (None, "cpu"):
         raise ZooError(f"--device {device}: an export samples on onnxruntime's CPU provider; "
                        "drop --device, or sample the run itself on that device")
+    temperatures = parse_temperatures(temperature)
+    if len(temperatures) > 1 and (num_samples > 1 or novelty):
+        raise ZooError("several --temperature values give one sample each; drop "
+                       "--num-samples and --novelty, or give one temperature")
     registry = registry_from(ctx)
     # an export samples with onnxruntime and numpy only: torch is never imported
     source = (load_export(onnx_dir, registry=registry) if onnx_dir is not None
               else load(run, device or "cpu", registry=registry))  # type: ignore[arg-type]
-    options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "temperature": temperature,
+    options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "temperature": temperatures[0],
                                "top_k": top_k, "top_p": top_p, "seed": seed, "stop": stop,
                                "ignore_end_of_text": ignore_eot}
+    if len(temperatures) > 1:  # the char-rnn chapter's comparison: the same seed, side by side
+        texts = [source.sample(prompt, **{**options, "temperature": t})[0]
+                 for t in temperatures]
+        titles = [f"temperature {t:g}" for t in temperatures]
+        click.echo(side_by_side(titles, texts, shutil.get_terminal_size().columns))
+        return
     if num_samples == 1 and not novelty:
         pieces = source.stream(prompt, **options)
         first = next(pieces, "")  # a prompt the tokenizer refuses fails here, before any output
@@ -71,3 +85,15 @@ def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, 
         click.echo(f"--- sample {index} ---\n{text}")
     if novelty:
         click.echo(str(source.novelty(texts)))
+
+
+def parse_temperatures(text: str) -> list[float]:
+    """``--temperature``'s value: one number, or several separated by commas, each >= 0."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ZooError(f"--temperature {text!r}: give a number, or numbers separated by "
+                       "commas (0.5,0.8,1.2)") from None
+    if any(not math.isfinite(v) or v < 0 for v in values):
+        raise ZooError(f"--temperature {text!r}: each temperature must be a number >= 0")
+    return values
