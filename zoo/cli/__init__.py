@@ -14,6 +14,7 @@ from zoo import __version__
 from zoo.cli.chat_command import chat_command
 from zoo.cli.common import ZooGroup, get_registry
 from zoo.cli.compare_command import compare_command
+from zoo.cli.data_command import data_command
 from zoo.cli.eval_command import eval_command
 from zoo.cli.export_command import export_command
 from zoo.cli.list_command import list_command
@@ -30,6 +31,7 @@ def cli() -> None:
 
     \b
     zoo list                  every architecture, tokenizer, dataset and exporter
+    zoo data stats DATASET    a corpus's size, vocabulary and token frequencies
     zoo train gru-tied        train a model (default: char tokenizer, Tiny Shakespeare)
     zoo sample runs/NAME      sample text from a trained run
     zoo chat runs/NAME        talk with it, its state carried from turn to turn
@@ -50,6 +52,7 @@ cli.add_command(show_command)
 cli.add_command(eval_command)
 cli.add_command(compare_command)
 cli.add_command(export_command)
+cli.add_command(data_command)
 cli.add_command(plugin_command)
 
 
