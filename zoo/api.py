@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from zoo.chat import Chat
     from zoo.config import ComponentChoice, RunConfig
     from zoo.contracts import Tokenizer
+    from zoo.inspection import Inspection
     from zoo.training import TrainingResult
 
 PathLike = str | Path
@@ -432,6 +433,19 @@ class Run(Sampler):
         _check_sampling_counts(max_new_tokens, 1)
         return Chat(self.model, self.tokenizer, _sampling_settings(temperature, top_k, top_p),
                     max_new_tokens, seed, ChatFormat(user, reply))
+
+    def inspect(self, text: str) -> Inspection:
+        """What the model exposes while reading ``text`` (``zoo inspect``): gates, hidden
+        states, attention or its table, as arrays in ``.views`` against ``.tokens``;
+        ``.plot()`` draws them.
+
+        >>> inside = run.inspect("ROMEO:")
+        >>> inside.tokens[:3], sorted(inside.views)
+        (['<|endoftext|>', 'R', 'O'], ['candidate', 'hidden state', 'reset gate', 'update gate'])
+        """
+        from zoo.inspection import inspect_text
+
+        return inspect_text(self.model, self.tokenizer, text, self.architecture)
 
     @property
     def samples(self) -> list[dict[str, Any]]:

@@ -50,8 +50,8 @@ def test_every_command_has_help(runner, registry, command):
 
 def test_the_help_test_covers_every_builtin_command():
     listed = {" ".join(path) for path in command_paths(INSTALLED)}
-    builtins = {"list", "train", "sample", "chat", "show", "eval", "compare", "export", "plugin",
-                "plugin new"}
+    builtins = {"list", "data", "data stats", "train", "sample", "chat", "show", "inspect",
+                "eval", "compare", "export", "plugin", "plugin new"}
     assert builtins <= listed
 
 

@@ -17,6 +17,7 @@ from zoo.cli.compare_command import compare_command
 from zoo.cli.data_command import data_command
 from zoo.cli.eval_command import eval_command
 from zoo.cli.export_command import export_command
+from zoo.cli.inspect_command import inspect_command
 from zoo.cli.list_command import list_command
 from zoo.cli.plugin_command import plugin_command
 from zoo.cli.sample_command import sample_command
@@ -36,6 +37,7 @@ def cli() -> None:
     zoo sample runs/NAME      sample text from a trained run
     zoo chat runs/NAME        talk with it, its state carried from turn to turn
     zoo show runs/NAME        what a run is; --samples: the text it wrote as it learned
+    zoo inspect runs/NAME     gates, hidden states or attention on a text, drawn
     zoo eval runs/NAME        held-out loss, perplexity, bits/char, accuracy
     zoo compare RUN RUN ...   one table and loss curves for several runs
     zoo export RUN --onnx     the one-token step as ONNX, for onnxruntime
@@ -49,6 +51,7 @@ cli.add_command(train_command)
 cli.add_command(sample_command)
 cli.add_command(chat_command)
 cli.add_command(show_command)
+cli.add_command(inspect_command)
 cli.add_command(eval_command)
 cli.add_command(compare_command)
 cli.add_command(export_command)

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from zoo_plugins.architectures.configs import BigramConfig
+from zoo_plugins.architectures.gates import single_sequence
 
 
 class Bigram(nn.Module):
@@ -28,3 +29,14 @@ class Bigram(nn.Module):
         self, idx: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         return self.table(idx), ()  # (B, T, V)
+
+    def inspect(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The whole model at once, whatever ``idx`` (1, T) holds.
+
+        ``"next-token probabilities"`` (V, V): softmax of the table, row = current token,
+        column = next token; each row sums to 1.
+        """
+        single_sequence(idx)
+        with torch.no_grad():
+            probabilities = torch.softmax(self.table.weight.float(), dim=-1)
+        return {"next-token probabilities": probabilities.cpu()}

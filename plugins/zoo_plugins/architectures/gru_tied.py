@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from zoo_plugins.architectures.configs import GRUTiedConfig
+from zoo_plugins.architectures.gates import gru_gates, single_sequence
 
 
 class GRUTied(nn.Module):
@@ -57,3 +58,14 @@ class GRUTied(nn.Module):
         out = self.projection(self.dropout(out))  # (B, T, E)
         logits = nn.functional.linear(out, self.embedding.weight, self.output_bias)  # (B, T, V)
         return logits, (h,)
+
+    def inspect(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The GRU's gates while reading ``idx`` (1, T) from the zero state (no dropout).
+
+        ``"reset gate"``, ``"update gate"``, ``"candidate"`` and ``"hidden state"``, each
+        (layers, T, hidden), replayed from the GRU's own weights (see :func:`gru_gates`).
+        """
+        single_sequence(idx)
+        with torch.no_grad():
+            x = self.embedding(idx)[0]  # (T, E)
+        return gru_gates(self.gru, x)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from zoo_plugins.architectures.configs import MLPConfig
+from zoo_plugins.architectures.gates import evaluating, single_sequence
 
 PADDING = 0  # the window's value for a position before the first token (embedding row 0)
 
@@ -58,3 +59,20 @@ class MLP(nn.Module):
         x = torch.cat([x[:, k + 1 : k + 1 + T] for k in range(n)], dim=2)  # (B, T, n * E)
         h = torch.tanh(self.hidden(self.dropout(x)))  # (B, T, H)
         return self.head(self.dropout(h)), (tokens[:, T:],)  # (B, T, V), (B, n)
+
+    def inspect(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The hidden layer while reading ``idx`` (1, T) from an all-padding window.
+
+        ``"hidden layer"`` (1, T, hidden): the tanh activations, in [-1, 1], that the head
+        reads at each position (no dropout). Units stuck near -1 or 1 for every input are
+        saturated, the failure makemore part 3 teaches to look for.
+        """
+        single_sequence(idx)
+        captured: list[torch.Tensor] = []
+        hook = self.hidden.register_forward_hook(lambda _m, _i, out: captured.append(out))
+        try:
+            with torch.no_grad(), evaluating(self):
+                self(idx)
+        finally:
+            hook.remove()
+        return {"hidden layer": torch.tanh(captured[0].float()).cpu()}  # (1, T, H)

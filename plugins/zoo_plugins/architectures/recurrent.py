@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from zoo_plugins.architectures.configs import RecurrentConfig
+from zoo_plugins.architectures.gates import gru_gates, lstm_gates, rnn_states, single_sequence
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -56,6 +57,26 @@ class RecurrentLM(nn.Module):
             out, h = self.rnn(x, state[0])
             new_state = (h,)
         return self.head(self.dropout(out)), new_state  # (B, T, V)
+
+    def inspect(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What the cells compute while reading ``idx`` (1, T) from the zero state (no dropout).
+
+        Every view is (layers, T, hidden), replayed from the fused module's own weights
+        (see :mod:`zoo_plugins.architectures.gates`):
+        rnn: ``"hidden state"`` (the tanh output);
+        lstm: ``"input gate"``, ``"forget gate"``, ``"output gate"``, ``"cell candidate"``,
+        ``"cell state"``, ``"hidden state"``;
+        gru: ``"reset gate"``, ``"update gate"``, ``"candidate"``, ``"hidden state"``.
+        """
+        single_sequence(idx)
+        with torch.no_grad():
+            x = self.embedding(idx)[0]  # (T, E)
+        if isinstance(self.rnn, nn.LSTM):
+            return lstm_gates(self.rnn, x)
+        if isinstance(self.rnn, nn.GRU):
+            return gru_gates(self.rnn, x)
+        assert isinstance(self.rnn, nn.RNN)
+        return rnn_states(self.rnn, x)
 
 
 def rnn(config: RecurrentConfig, vocab_size: int) -> RecurrentLM:

@@ -33,6 +33,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from zoo_plugins.architectures.configs import TransformerConfig
+from zoo_plugins.architectures.gates import evaluating, single_sequence
 
 
 def query_key_pair_order(embed: int, heads: int) -> torch.Tensor:
@@ -111,6 +112,20 @@ class SelfAttention(nn.Module):
         self.dropout = config.dropout
         self.resid_dropout = nn.Dropout(config.dropout)
 
+    def queries_keys_values(
+        self, x: torch.Tensor, rotation: Rotation
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x (B, T, E) -> the new tokens' rotated queries and keys and their values, each
+        (B, heads, T, D); queries and keys in the order of :func:`query_key_pair_order`."""
+        B, T, E = x.shape
+        bias = None if self.qkv.bias is None else self.qkv.bias.index_select(0, self.pair_order)
+        qkv = F.linear(x, self.qkv.weight.index_select(0, self.pair_order), bias)  # (B, T, 3E)
+        qk, v = qkv.split((2 * E, E), dim=2)  # (B, T, 2E), (B, T, E)
+        # queries and keys rotated together, one kernel each way for both
+        qk = rotation(qk.view(B, T, 2, self.heads, self.head_dim))  # (B, T, 2, heads, D)
+        q, k = (t.transpose(1, 2) for t in qk.unbind(2))  # each (B, heads, T, D)
+        return q, k, v.view(B, T, self.heads, self.head_dim).transpose(1, 2)
+
     def forward(
         self,
         x: torch.Tensor,
@@ -119,13 +134,7 @@ class SelfAttention(nn.Module):
         past: tuple[torch.Tensor, torch.Tensor] | None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         B, T, E = x.shape
-        bias = None if self.qkv.bias is None else self.qkv.bias.index_select(0, self.pair_order)
-        qkv = F.linear(x, self.qkv.weight.index_select(0, self.pair_order), bias)  # (B, T, 3E)
-        qk, v = qkv.split((2 * E, E), dim=2)  # (B, T, 2E), (B, T, E)
-        # queries and keys rotated together, one kernel each way for both
-        qk = rotation(qk.view(B, T, 2, self.heads, self.head_dim))  # (B, T, 2, heads, D)
-        q, k = (t.transpose(1, 2) for t in qk.unbind(2))  # each (B, heads, T, D)
-        v = v.view(B, T, self.heads, self.head_dim).transpose(1, 2)
+        q, k, v = self.queries_keys_values(x, rotation)  # each (B, heads, T, D)
         if past is not None:
             k = torch.cat((past[0], k), dim=2)  # (B, heads, S + T, D)
             v = torch.cat((past[1], v), dim=2)
@@ -253,6 +262,33 @@ class Transformer(nn.Module):
             torch.full((B,), T, dtype=torch.long, device=device) if start is None else start + T
         )
         return logits, (*cache, position)
+
+    def inspect(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Where each head looks while reading ``idx`` (1, T) from an empty cache.
+
+        ``"attention"`` (layers, heads, T, T): row t is the distribution of position t's
+        query over the keys, softmax(q . k / sqrt(head_dim)) with the rotary embedding
+        applied exactly as :meth:`forward` does and the sliding-window causal mask (zero
+        above the diagonal and more than ``block_size - 1`` tokens back). Eval mode: no
+        dropout on the weights or on the residual stream that feeds the next layer.
+        """
+        T = single_sequence(idx)
+        window = self.config.block_size
+        steps = torch.arange(T, device=idx.device)
+        key, query = steps[None, :], steps[:, None]
+        allowed = (key <= query) & (key > query - window)  # (T, T), as forward's mask
+        mask = allowed if window < T else None  # what forward passes the blocks
+        maps = []
+        with torch.no_grad(), evaluating(self):
+            rotation = Rotation(steps, self.inverse_frequencies, self.config.heads)
+            x = self.embedding(idx)  # (1, T, E)
+            for block in self.blocks:
+                assert isinstance(block, Block)
+                q, k, _ = block.attn.queries_keys_values(block.ln1(x), rotation)
+                scores = q[0].float() @ k[0].float().transpose(-2, -1) / math.sqrt(self.head_dim)
+                maps.append(scores.masked_fill(~allowed, float("-inf")).softmax(dim=-1))
+                x, _, _ = block(x, rotation, mask, None)  # the next layer's input
+        return {"attention": torch.stack(maps).cpu()}  # (layers, heads, T, T)
 
     def _last_window(self, entries: torch.Tensor) -> torch.Tensor:
         """(B, heads, K, D) cut to its last ``block_size`` entries along K, zero-padded at

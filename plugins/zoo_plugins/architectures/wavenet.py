@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from zoo_plugins.architectures.configs import WaveNetConfig
+from zoo_plugins.architectures.gates import evaluating, single_sequence
 
 
 class CausalBlock(nn.Module):
@@ -38,14 +39,22 @@ class CausalBlock(nn.Module):
         self.out = nn.Linear(channels, channels)  # the 1x1 convolution back to the residual
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, buffer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, T, C) and the last d inputs (B, d, C) -> output (B, T, C), new buffer (B, d, C)."""
+    def convolve(
+        self, x: torch.Tensor, buffer: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x (B, T, C) and the last d inputs (B, d, C) -> the filter and gate before their
+        activations, each (B, T, C), and the new buffer (B, d, C)."""
         d, T = self.dilation, x.shape[1]
         seen = torch.cat((buffer, x), dim=1)  # (B, d + T, C)
         pairs = torch.cat((seen[:, :T], x), dim=2)  # (B, T, 2C): inputs at t - d and t
         filter_, gate = self.conv(pairs).split(self.channels, dim=2)  # each (B, T, C)
+        return filter_, gate, seen[:, -d:]
+
+    def forward(self, x: torch.Tensor, buffer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, C) and the last d inputs (B, d, C) -> output (B, T, C), new buffer (B, d, C)."""
+        filter_, gate, buffer = self.convolve(x, buffer)
         h = torch.tanh(filter_) * torch.sigmoid(gate)
-        return x + self.dropout(self.out(h)), seen[:, -d:]
+        return x + self.dropout(self.out(h)), buffer
 
 
 class WaveNet(nn.Module):
@@ -83,3 +92,28 @@ class WaveNet(nn.Module):
             x, buffer = block(x, buffer)  # (B, T, C), (B, d, C)
             buffers.append(buffer)
         return self.head(x), tuple(buffers)  # (B, T, V)
+
+    def inspect(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The blocks' gates while reading ``idx`` (1, T) from the zero (causal padding) state.
+
+        ``"gate"`` (layers, T, channels): sigmoid(b) of each block's gated activation
+        tanh(a) * sigmoid(b), in [0, 1]. The gate is the most instructive view because it
+        is the block's decision, per channel and position, of how much of what it read at
+        t - 2**N and t enters the residual stream: bounded like an LSTM's gates, so every
+        layer shares one colour scale, and a deep layer whose gates stay shut shows that its
+        long reach goes unused. ``"activation"`` (layers, T, channels): tanh(a) *
+        sigmoid(b), in [-1, 1], what the block's 1x1 convolution actually reads.
+        Eval mode: no dropout.
+        """
+        single_sequence(idx)
+        gates, activations = [], []
+        with torch.no_grad(), evaluating(self):
+            x = self.embedding(idx)  # (1, T, C)
+            for block, buffer in zip(self.blocks, self.init_state(1), strict=True):
+                assert isinstance(block, CausalBlock)
+                filter_, gate, _ = block.convolve(x, buffer)
+                gates.append(torch.sigmoid(gate[0].float()))  # (T, C)
+                activations.append(torch.tanh(filter_[0].float()) * gates[-1])
+                x, _ = block(x, buffer)  # the next block's input
+        return {"gate": torch.stack(gates).cpu(),
+                "activation": torch.stack(activations).cpu()}

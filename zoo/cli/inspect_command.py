@@ -1,0 +1,48 @@
+"""``zoo inspect RUN --text TEXT``: what a model does on a text, drawn against its tokens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from zoo.cli.common import registry_from
+from zoo.errors import ZooError
+
+
+@click.command("inspect")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--text", default="ROMEO:\nBut soft, what light", show_default=True,
+              help="The text the model reads (from its initial state, as a new document).")
+@click.option("--plot", "plot_path", type=click.Path(path_type=Path),
+              help="Draw every view as heatmaps to this PNG/SVG/PDF file.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Write the numbers to this JSON file.")
+@click.option("--units", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Units shown per layer in the heatmaps of gates and hidden states.")
+@click.option("--force", is_flag=True, help="Overwrite existing --plot and --json files.")
+@click.option("--device", default="cpu", show_default=True)
+@click.pass_context
+def inspect_command(ctx: click.Context, run: Path, text: str, plot_path: Path | None,
+                    json_path: Path | None, units: int, force: bool, device: str) -> None:
+    """Show what the trained run in RUN computes while reading --text: LSTM and GRU gates,
+    RNN hidden states, transformer attention, the bigram's table."""
+    from zoo import atomic
+    from zoo.api import load
+    from zoo.cli.compare_command import save_figure
+
+    inside = load(run, device, registry=registry_from(ctx)).inspect(text)
+    click.echo(f"{inside.architecture} reading {len(inside.tokens)} tokens:")
+    for name, view in inside.views.items():
+        click.echo(f"  {name:<26} {' x '.join(map(str, view.shape)):<18} "
+                   f"min {view.min():.3f}  mean {view.mean():.3f}  max {view.max():.3f}")
+    if plot_path is not None:
+        save_figure(inside.plot(units), plot_path, force=force)
+        click.echo(f"drawn to {plot_path}")
+    if json_path is not None:
+        if json_path.exists() and not force:
+            raise ZooError(f"--json {str(json_path)!r} already exists; choose another file or "
+                           "add --force")
+        atomic.write_text(json_path, json.dumps(inside.to_dict()))
+        click.echo(f"numbers written to {json_path}")
