@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 #: Version of the plugin API: the hook signatures and the component contracts.
 #: A plugin module may set ``ZOO_PLUGIN_API = N``; one that needs a newer API
 #: than this is refused and listed as broken.
-PLUGIN_API_VERSION = 1
+PLUGIN_API_VERSION = 2  # 2: zoo_register_loggers
 
 #: Decorator for hook implementations: ``@hookimpl def zoo_register_...``.
 hookimpl = pluggy.HookimplMarker("zoo")

@@ -55,6 +55,7 @@ TRAIN_SHORTCUTS = {
     "compile": "train.compile",
     "max_seconds": "train.max_seconds",
     "init_from": "train.init_from",
+    "loggers": "train.loggers",
 }
 
 
@@ -155,6 +156,7 @@ def train(
     compile: bool | None = None,
     max_seconds: float | None = None,
     init_from: PathLike | None = None,
+    loggers: Sequence[str] | None = None,
     registry: Registry | None = None,
     log: Callable[[str], None] | None = None,
     **settings: Any,
@@ -167,6 +169,9 @@ def train(
     shows in a terminal and in Jupyter alike (``progress=False`` hides it).
     An interrupt (Ctrl-C, or a notebook's stop button) raises
     :class:`zoo.training.TrainingInterrupted` and keeps the last checkpoint.
+
+    ``loggers`` names loggers (``zoo list --kind logger``; ``--logger``) that
+    receive every record besides ``metrics.jsonl``.
 
     ``init_from`` fine-tunes another run (``--init-from``): the new run keeps
     that run's architecture, model config, tokenizer and weights, and trains
@@ -188,7 +193,8 @@ def train(
     shortcuts = {TRAIN_SHORTCUTS[name]: value for name, value in [
         ("steps", steps), ("batch_size", batch_size), ("block_size", block_size), ("lr", lr),
         ("device", device), ("seed", seed), ("stateful", stateful), ("compile", compile),
-        ("max_seconds", max_seconds)] if value is not None}
+        ("max_seconds", max_seconds), ("loggers", list(loggers or []) or None)]
+        if value is not None}
     layers = config_layers(architecture, dataset=dataset, tokenizer=tokenizer, data=data,
                            config=config)
     if init_from is not None:

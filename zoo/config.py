@@ -111,6 +111,7 @@ class TrainConfig:
     sample_every: int = 0  # steps between samples made while training (in metrics.jsonl); 0: off
     sample_prompt: str = ""  # the text those samples continue; "" starts a new document
     sample_tokens: int = 100  # the most tokens in each of those samples
+    loggers: list[str] = field(default_factory=list)  # where records go besides metrics.jsonl
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "block_size", "eval_interval", "eval_batches",

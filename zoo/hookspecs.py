@@ -97,5 +97,18 @@ def zoo_register_exporters(register: Register) -> None:
 
 
 @hookspec
+def zoo_register_loggers(register: Register) -> None:
+    """Register loggers: places a run's metrics and samples go besides ``metrics.jsonl``.
+
+    ``factory(config)`` returns an object with ``start(run_dir, run_config)``
+    (``run_config`` is the run's ``config.json`` content as a dict),
+    ``record(entry)`` for each record appended to ``metrics.jsonl`` (a dict with
+    ``step`` and ``split``: ``"train"`` and ``"val"`` records carry numbers,
+    ``"sample"`` ones ``prompt`` and ``text``) and ``close()``. A run uses the
+    loggers ``train.loggers`` names (``--logger NAME``), on the main rank only.
+    """
+
+
+@hookspec
 def zoo_register_commands(cli: click.Group) -> None:
     """Add click commands to the ``zoo`` command group: ``cli.add_command(cmd)``."""

@@ -23,6 +23,7 @@ import torch
 
 from zoo import runs
 from zoo.config import TrainConfig
+from zoo.loggers import RunLoggers
 
 #: Without a bar, a progress line at least every this many log intervals...
 LINE_EVERY_LOGS = 10
@@ -69,10 +70,12 @@ class TrainingProgress:
         show: bool,
         log: Callable[[str], None],
         window: dict[str, Any] | None = None,
+        loggers: RunLoggers | None = None,
     ) -> None:
         # directory.path: where the run's files are now (a staged sibling until its first
         # checkpoint); window: the open log window of a resumed checkpoint (log_window())
         self.directory, self.train, self.is_main = directory, train, is_main
+        self.loggers = loggers or RunLoggers([], {})  # train.loggers; the main rank's only
         self.log = log if is_main else (lambda _: None)
         self.world_size = world_size
         self.elapsed_before = elapsed_before  # seconds trained before a resume
@@ -143,6 +146,7 @@ class TrainingProgress:
         """Append an evaluation's record (once its checkpoint exists) and say it in one line."""
         if self.is_main:
             runs.append_metrics(self.directory.path, record)
+            self.loggers.record(record, self.directory)
         self.write(f"step {record['step']}: val loss {record['loss']:.4f}, "
                    f"bits/char {record['bits_per_char']:.3f}, "
                    f"accuracy {record['accuracy']:.3f}")
@@ -161,7 +165,9 @@ class TrainingProgress:
     def record(self, entry: dict[str, Any]) -> None:
         """Append ``entry`` to ``metrics.jsonl`` with the run's elapsed wall time."""
         if self.is_main:
-            runs.append_metrics(self.directory.path, {**entry, "elapsed_s": self.elapsed()})
+            entry = {**entry, "elapsed_s": self.elapsed()}
+            runs.append_metrics(self.directory.path, entry)
+            self.loggers.record(entry, self.directory)
 
     def write(self, text: str) -> None:
         """A message, printed clear of the bar."""
@@ -178,3 +184,4 @@ class TrainingProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+        self.loggers.close(self.directory)

@@ -46,6 +46,7 @@ KIND_HOOKS = {
     "tokenizer": "zoo_register_tokenizers",
     "dataset": "zoo_register_datasets",
     "exporter": "zoo_register_exporters",
+    "logger": "zoo_register_loggers",
 }
 KINDS = tuple(KIND_HOOKS)
 

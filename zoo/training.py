@@ -36,6 +36,7 @@ from zoo.distributed import DistributedContext
 from zoo.documents import PAD_TARGET, rows_of, unknown_note
 from zoo.fine_tuning import load_starting_weights
 from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
+from zoo.loggers import RunLoggers, build_loggers
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
 from zoo.paths import (
     ExistingDirectory,
@@ -109,6 +110,8 @@ def train_run(
         report: TrainingProgress | None = None
         checkpoints: Checkpoints | None = None
         try:
+            loggers = RunLoggers(build_loggers(registry, train.loggers) if dist.is_main else [],
+                                 run_config.to_dict())  # an unknown name fails before any work
             torch.manual_seed(train.seed + dist.rank)
             tokenizer, streams = training_data(registry, run_config, run_dir, resume=resume)
             rows = rows_of(run_config.dataset.config)  # documents packed, or one a row
@@ -140,7 +143,8 @@ def train_run(
             report = TrainingProgress(directory, train, start_step=start.step,
                                       elapsed_before=start.elapsed_s, device=device,
                                       world_size=dist.world_size, is_main=dist.is_main,
-                                      show=progress, log=log, window=start.log_window)
+                                      show=progress, log=log, window=start.log_window,
+                                      loggers=loggers)
             checkpoints = Checkpoints(directory, model=model, optimizer=optimizer,
                                       sampler=sampler, val=streams["val"], train=train,
                                       device=device, distributed=dist, progress=report,

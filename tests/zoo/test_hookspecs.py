@@ -92,3 +92,19 @@ def test_command_example_adds_a_command(make_plugin, argv):
     registry.add_commands(group)
     result = CliRunner().invoke(group, argv)
     assert result.exit_code == 0 and result.output == "hello, you\n"
+
+
+def test_logger_example_receives_every_record(make_plugin, small_corpus, tiny_run, tmp_path):
+    import csv
+
+    from zoo.runs import read_metrics
+
+    registry = _registry_with(make_plugin, "zoo_register_loggers")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", "gru-tied", "--data", str(small_corpus), "--out",
+                                      str(out), *tiny_run, "--logger", "csv-losses"],
+                                obj=registry)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader((out / "losses.csv").read_text().splitlines()))
+    expected = [[str(m["step"]), m["split"], str(m["loss"])] for m in read_metrics(out)]
+    assert rows == expected

@@ -44,6 +44,9 @@ def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
 @click.option("--compile", is_flag=True, default=None, help="Use torch.compile (train.compile).")
 @click.option("--max-seconds", type=float,
               help="Stop after this wall-clock time; the LR decay follows it (train.max_seconds).")
+@click.option("--logger", "loggers", multiple=True, metavar="NAME",
+              help="Also send metrics and samples to this logger (zoo list --kind logger; "
+                   "repeatable; train.loggers).")
 @click.option("--init-from", type=click.Path(path_type=Path),
               help="Fine-tune: start from this run's weights and tokenizer (train.init_from).")
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path),
@@ -66,6 +69,7 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     from zoo.config import parse_override
     from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 
+    shortcuts["loggers"] = list(shortcuts["loggers"]) or None  # given, or not at all
     registry = registry_from(ctx)
     log = lambda text: click.echo(text, err=True)  # noqa: E731
     try:

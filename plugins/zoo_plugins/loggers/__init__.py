@@ -1,0 +1,1 @@
+"""Built-in loggers: where a run's records go besides metrics.jsonl."""
