@@ -96,7 +96,11 @@ def draw(inspection: Inspection, units: int = MAX_UNITS) -> Any:
             rows = inspection.vocabulary if view.shape[0] == view.shape[1] else tokens
             panels.append((name, view, inspection.vocabulary, rows, None))
     rows_needed = -(-len(panels) // columns)
-    figure = NotebookFigure(figsize=(max(8.0, 0.28 * len(tokens) * columns), 2.6 * rows_needed))
+    # an attention map needs a row per query: taller panels when there is one
+    row_height = max(2.6, 0.2 * len(tokens)) if columns > 1 or any(
+        view.ndim == 4 for view in inspection.views.values()) else 2.6
+    figure = NotebookFigure(figsize=(max(8.0, 0.28 * len(tokens) * columns),
+                                     row_height * rows_needed))
     grid = figure.subplots(rows_needed, columns, squeeze=False)
     for axes, (title, values, across, down, limits) in zip(grid.flat, panels, strict=False):
         image = axes.imshow(values, aspect="auto", cmap="viridis", interpolation="nearest",

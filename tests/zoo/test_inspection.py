@@ -94,3 +94,25 @@ def test_zoo_inspect_draws_and_writes_numbers(runner, registry, trained_run, tmp
     again = runner.invoke(cli, ["inspect", str(trained_run), "--json", str(numbers)],
                           obj=registry)
     assert "already exists" in one_line_error(again)
+
+
+def test_every_built_in_architecture_draws_its_views(registry, tmp_path):
+    """A PNG for each: the views of an (untrained) model of every registered architecture."""
+    from zoo.component_factory import build_tokenizer
+    from zoo.config import choose_component
+
+    tokenizer = build_tokenizer(registry, choose_component(registry, "tokenizer", "char", {},
+                                                           section="tokenizer"))
+    tokenizer.train(["ROMEO: But soft, what light through yonder window breaks?\n"])
+    names = registry.names("architecture")
+    assert {"bigram", "rnn", "lstm", "gru", "gru-tied", "transformer", "mlp",
+            "wavenet"} <= set(names)
+    for name in names:
+        component = registry.get("architecture", name)
+        torch.manual_seed(0)
+        model = component.load_factory()(component.default_config(), tokenizer.vocab_size).eval()
+        inside = inspect_text(model, tokenizer, "ROMEO: But soft", name)
+        assert inside.views, name
+        path = tmp_path / f"{name}.png"
+        inside.plot().savefig(path)
+        assert path.read_bytes()[:4] == b"\x89PNG", name
