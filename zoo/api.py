@@ -56,6 +56,7 @@ TRAIN_SHORTCUTS = {
     "max_seconds": "train.max_seconds",
     "init_from": "train.init_from",
     "loggers": "train.loggers",
+    "sample_every": "train.sample_every",
 }
 
 
@@ -157,6 +158,7 @@ def train(
     max_seconds: float | None = None,
     init_from: PathLike | None = None,
     loggers: Sequence[str] | None = None,
+    sample_every: int | None = None,
     registry: Registry | None = None,
     log: Callable[[str], None] | None = None,
     **settings: Any,
@@ -193,7 +195,8 @@ def train(
     shortcuts = {TRAIN_SHORTCUTS[name]: value for name, value in [
         ("steps", steps), ("batch_size", batch_size), ("block_size", block_size), ("lr", lr),
         ("device", device), ("seed", seed), ("stateful", stateful), ("compile", compile),
-        ("max_seconds", max_seconds), ("loggers", list(loggers or []) or None)]
+        ("max_seconds", max_seconds), ("loggers", list(loggers or []) or None),
+        ("sample_every", sample_every)]
         if value is not None}
     layers = config_layers(architecture, dataset=dataset, tokenizer=tokenizer, data=data,
                            config=config)

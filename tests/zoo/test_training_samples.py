@@ -18,7 +18,7 @@ def test_samples_are_recorded_by_step_and_shown(runner, registry, small_corpus, 
                                                 tiny_run):
     out = tmp_path / "run"
     result = train(runner, registry, small_corpus, out, tiny_run,
-                   "--set", "train.sample_every=4", "--set", "train.sample_prompt=ROMEO:",
+                   "--sample-every", "4", "--set", "train.sample_prompt=ROMEO:",
                    "--set", "train.sample_tokens=12")
     assert result.exit_code == 0, result.output
     samples = [m for m in read_metrics(out) if m["split"] == "sample"]

@@ -44,6 +44,8 @@ def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
 @click.option("--compile", is_flag=True, default=None, help="Use torch.compile (train.compile).")
 @click.option("--max-seconds", type=float,
               help="Stop after this wall-clock time; the LR decay follows it (train.max_seconds).")
+@click.option("--sample-every", type=int, metavar="N",
+              help="Write a short sample every N steps (train.sample_every).")
 @click.option("--logger", "loggers", multiple=True, metavar="NAME",
               help="Also send metrics and samples to this logger (zoo list --kind logger; "
                    "repeatable; train.loggers).")
