@@ -275,22 +275,6 @@ def test_a_gpt2_style_file_keeps_endoftext(tmp_path, training_text):
     assert tokenizer.decode(tokenizer.encode(SAMPLE)) == SAMPLE
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (None, "is missing"),
-    (b"{ not json", "is damaged"),
-    (b'{"version": "1.0"}', "is damaged"),
-    (b"\xff\xfe binary", "is damaged"),
-])
-def test_bpe_path_missing_or_damaged_is_one_line_naming_it(tmp_path, content, problem):
-    path = tmp_path / "tokenizer.json"
-    if content is not None:
-        path.write_bytes(content)
-    with pytest.raises(ZooError) as caught:
-        BPETokenizer(BPEConfig(path=str(path))).train(["text"])
-    message = str(caught.value)
-    assert message.startswith(f"tokenizer.path {str(path)!r} {problem}")
-    assert "unset tokenizer.path" in message
-    assert "\n" not in message
 
 
 # --- tokenizer.path: an existing SentencePiece .model -----------------------------------------
@@ -343,16 +327,28 @@ def test_sentencepiece_path_with_no_end_of_text_has_none(tmp_path, training_text
     assert tokenizer.end_of_text is None
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (None, "is missing"), (b"not a model", "is damaged (it is not a SentencePiece model)"),
-    (b"", "is damaged (it holds no SentencePiece model)")])
-def test_sentencepiece_path_missing_or_damaged_is_one_line_naming_it(tmp_path, content,
-                                                                     problem):
-    path = tmp_path / "own.model"
+BPE_FILE = (lambda path: BPETokenizer(BPEConfig(path=path)), "tokenizer.json")
+SENTENCEPIECE_FILE = (lambda path: SentencePieceTokenizer(SentencePieceConfig(path=path)),
+                      "own.model")
+
+
+@pytest.mark.parametrize(("kind", "content", "problem"), [
+    (BPE_FILE, None, "is missing"),
+    (BPE_FILE, b"{ not json", "is damaged"),
+    (BPE_FILE, b'{"version": "1.0"}', "is damaged"),
+    (BPE_FILE, b"\xff\xfe binary", "is damaged"),
+    (SENTENCEPIECE_FILE, None, "is missing"),
+    (SENTENCEPIECE_FILE, b"not a model", "is damaged (it is not a SentencePiece model)"),
+    (SENTENCEPIECE_FILE, b"", "is damaged (it holds no SentencePiece model)"),
+])
+def test_a_tokenizer_file_missing_or_damaged_is_one_line_naming_it(tmp_path, kind, content,
+                                                                   problem):
+    make, name = kind
+    path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(ZooError) as caught:
-        SentencePieceTokenizer(SentencePieceConfig(path=str(path))).train(["text"])
+        make(str(path)).train(["text"])
     message = str(caught.value)
     assert message.startswith(f"tokenizer.path {str(path)!r} {problem}")
     assert "unset tokenizer.path" in message
