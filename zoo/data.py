@@ -69,12 +69,13 @@ def encode_documents(tokenizer: Tokenizer, documents: Sequence[str]) -> TokenStr
 
 
 def training_data(
-    registry: Registry, run_config: RunConfig, run_dir: Path, *, resume: bool
+    registry: Registry, run_config: RunConfig, run_dir: Path, *, resume: bool,
+    tokenizer: Tokenizer | None = None,
 ) -> tuple[Tokenizer, dict[str, TokenStream]]:
     """The run's tokenizer and every split as a token stream, each long enough for a window.
 
-    A new run trains its tokenizer on the train split; a resumed run loads its
-    own from ``run_dir``, a fine-tuned one (``train.init_from``) its source's.
+    A new run trains its tokenizer on the train split, unless it is given one
+    (a fine-tuned run: its source's); a resumed run loads its own from ``run_dir``.
     The streams come from the token cache, so a corpus is encoded once per
     tokenizer.
     """
@@ -85,11 +86,7 @@ def training_data(
     dataset = build_dataset(registry, run_config.dataset)
     if resume:
         tokenizer = runs.load_tokenizer(registry, run_dir, run_config)
-    elif run_config.train.init_from:  # fine-tuning keeps the source run's tokenizer
-        from zoo.fine_tuning import source_run
-
-        tokenizer = source_run(registry, run_config.train.init_from).tokenizer
-    else:
+    elif tokenizer is None:
         tokenizer = build_tokenizer(registry, run_config.tokenizer)
         tokenizer.train(dataset.texts("train"))
     streams = cached_splits(dataset, tokenizer)
@@ -191,16 +188,15 @@ class DocumentRows:
 
     def __init__(self, stream: TokenStream, block_size: int, batch_size: int, seed: int,
                  rank: int = 0, world_size: int = 1) -> None:
-        self.ids = stream.ids
+        self.stream = stream
         self.windows = stream_windows(stream, block_size)
         self.batch_size = batch_size
-        self.pad = int(stream.end_of_text or 0)
         self.rng = np.random.default_rng([seed, rank])
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """Inputs, targets (padding -1), and a state reset: every row starts a document."""
         chosen = self.rng.integers(0, len(self.windows), size=self.batch_size)
-        return (*padded_rows(self.ids, self.windows[chosen], self.pad), True)
+        return (*stream_rows(self.stream, self.windows[chosen]), True)
 
     def state_dict(self) -> dict[str, Any]:
         return {"kind": "documents", "rng": self.rng.bit_generator.state}
@@ -215,6 +211,12 @@ def stream_windows(stream: TokenStream, block_size: int) -> np.ndarray:
         raise ZooError("dataset.rows=padded needs a tokenizer with an end-of-text token; "
                        "use dataset.rows=packed")
     return document_windows(stream.ids, stream.end_of_text, block_size)
+
+
+def stream_rows(stream: TokenStream, windows: np.ndarray) -> Batch:
+    """The padded batch of ``windows`` (from :func:`stream_windows`), padded with end of text
+    (any id would do: padding's predictions are masked)."""
+    return padded_rows(stream.ids, windows, int(stream.end_of_text or 0))
 
 
 def batch_sampler(
@@ -254,8 +256,7 @@ def evaluation_batches(
         if rows != "padded":
             yield _windows(stream.ids, starts[first : first + batch_size], block_size)
         elif first < len(chosen):
-            yield padded_rows(stream.ids, chosen[first : first + batch_size],
-                              int(stream.end_of_text or 0))
+            yield stream_rows(stream, chosen[first : first + batch_size])
 
 
 def consecutive_batches(stream: TokenStream, block_size: int, batch_size: int,
@@ -265,8 +266,7 @@ def consecutive_batches(stream: TokenStream, block_size: int, batch_size: int,
     if rows == "padded":
         windows = stream_windows(stream, block_size)
         for first in range(0, len(windows), batch_size):
-            yield padded_rows(stream.ids, windows[first : first + batch_size],
-                              int(stream.end_of_text or 0))
+            yield stream_rows(stream, windows[first : first + batch_size])
         return
     usable = (len(stream.ids) - 1) // block_size
     starts = np.arange(usable, dtype=np.int64) * block_size

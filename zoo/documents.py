@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+#: Values of a dataset's ``rows`` option: ``packed`` joins documents with end-of-text and
+#: cuts windows; ``padded`` gives each its own row.
 ROWS = ("packed", "padded")
 
 #: The target id of padding, which the loss ignores (``F.cross_entropy(ignore_index=...)``).
@@ -58,7 +60,8 @@ def unknown_count(ids: np.ndarray, tokenizer: Any) -> int:
 
 
 def unknown_note(stream: Any, tokenizer: Any) -> str:
-    """``" (N unknown, x%)"`` for a stream with text its tokenizer cannot represent, else ``""``.
+    """``" (N of them <unk>, x%)"`` for a stream with text its tokenizer cannot represent,
+    else ``""``.
 
     Such text becomes ``<unk>``, which is easy to predict: a loss or bits per
     character measured over it looks better than the model is.

@@ -40,12 +40,14 @@ def starting_sections(registry: Registry, init_from: str | Path, architecture: s
             "tokenizer": {"name": token.name, **dataclasses.asdict(token.config)}}
 
 
-def load_starting_weights(registry: Registry, model: Any, init_from: str | Path) -> None:
-    """Copy the source run's weights into ``model``; a model of another size is refused."""
-    source = source_run(registry, init_from)
+def load_starting_weights(model: Any, source: Any) -> None:
+    """Copy the weights of ``source`` (from :func:`source_run`) into ``model``; a model of
+    another size is refused."""
+    from zoo.loading import short_reason
+
     try:
         model.load_state_dict(source.model.state_dict(), strict=True)
     except RuntimeError as error:
-        reason = " ".join(str(error).split())[:200]
-        raise ZooError(f"--init-from {str(init_from)!r}: its weights do not fit this model "
-                       f"({reason}); leave out the --set model.* that changes its size") from None
+        raise ZooError(f"--init-from {str(source.directory)!r}: its weights do not fit this "
+                       f"model ({short_reason(error)}); leave out the --set model.* that "
+                       "changes its size") from None

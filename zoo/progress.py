@@ -144,9 +144,7 @@ class TrainingProgress:
 
     def log_evaluation(self, record: dict[str, Any]) -> None:
         """Append an evaluation's record (once its checkpoint exists) and say it in one line."""
-        if self.is_main:
-            runs.append_metrics(self.directory.path, record)
-            self.loggers.record(record, self.directory)
+        self._append(record)
         self.write(f"step {record['step']}: val loss {record['loss']:.4f}, "
                    f"bits/char {record['bits_per_char']:.3f}, "
                    f"accuracy {record['accuracy']:.3f}")
@@ -164,8 +162,11 @@ class TrainingProgress:
 
     def record(self, entry: dict[str, Any]) -> None:
         """Append ``entry`` to ``metrics.jsonl`` with the run's elapsed wall time."""
+        self._append({**entry, "elapsed_s": self.elapsed()})
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        """Write ``entry`` to ``metrics.jsonl`` and hand it to the loggers (main rank only)."""
         if self.is_main:
-            entry = {**entry, "elapsed_s": self.elapsed()}
             runs.append_metrics(self.directory.path, entry)
             self.loggers.record(entry, self.directory)
 

@@ -219,7 +219,7 @@ def continue_sequences(
         if streaming and on_text is not None:
             if stopping.strings:
                 on_text(streamer.update(generated[0]))
-            elif not (finished[0] and next_ids[0] == stopping.end_of_text):
+            elif not finished[0]:  # without stop strings, only end of text finishes a row
                 on_text(incremental.push(next_ids.tolist()))
         if all(finished):
             break

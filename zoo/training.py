@@ -34,7 +34,7 @@ from zoo.data import batch_sampler, training_data
 from zoo.devices import resolve_device
 from zoo.distributed import DistributedContext
 from zoo.documents import PAD_TARGET, rows_of, unknown_note
-from zoo.fine_tuning import load_starting_weights
+from zoo.fine_tuning import load_starting_weights, source_run
 from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
 from zoo.loggers import RunLoggers, build_loggers
 from zoo.optimization import make_optimizer, scheduled_learning_rate, set_learning_rate
@@ -113,12 +113,17 @@ def train_run(
             loggers = RunLoggers(build_loggers(registry, train.loggers) if dist.is_main else [],
                                  run_config.to_dict())  # an unknown name fails before any work
             torch.manual_seed(train.seed + dist.rank)
-            tokenizer, streams = training_data(registry, run_config, run_dir, resume=resume)
+            # fine-tuning (train.init_from) starts from another run's tokenizer and weights
+            source = (source_run(registry, train.init_from) if train.init_from and not resume
+                      else None)
+            tokenizer, streams = training_data(
+                registry, run_config, run_dir, resume=resume,
+                tokenizer=None if source is None else source.tokenizer)
             rows = rows_of(run_config.dataset.config)  # documents packed, or one a row
             sampler = batch_sampler(streams["train"], train, dist.rank, dist.world_size, rows)
             model = build_model(registry, run_config.model, tokenizer.vocab_size)
-            if train.init_from and not resume:  # fine-tuning: the source run's weights
-                load_starting_weights(registry, model, train.init_from)
+            if source is not None:
+                load_starting_weights(model, source)
             model = model.to(device)
             if train.sample_every:  # a prompt the tokenizer cannot encode fails now, not later
                 prompt_ids(tokenizer, train.sample_prompt)

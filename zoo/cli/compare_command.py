@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from zoo.cli.common import registry_from
+from zoo.cli.output_files import save_figure
 from zoo.errors import ZooError
-
-
-def save_figure(figure: Any, path: Path, *, force: bool) -> None:
-    """Write ``figure`` to ``path`` atomically; an existing file is kept unless ``force``."""
-    from zoo import atomic
-
-    kind = path.suffix.lstrip(".").lower()
-    supported = figure.canvas.get_supported_filetypes()
-    if kind not in supported:
-        raise ZooError(f"--plot {str(path)!r}: cannot write a {kind or 'suffix-less'} file; "
-                       f"use one of .{', .'.join(sorted(supported))}")
-    if path.exists() and not force:
-        raise ZooError(f"--plot {str(path)!r} already exists; choose another file or add --force")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic.atomic_path(path) as temp:
-        figure.savefig(temp, format=kind, dpi=120)
 
 
 @click.command("compare")

@@ -30,7 +30,7 @@ def data_command() -> None:
 def stats_command(ctx: click.Context, dataset: str, tokenizer: str, overrides: tuple[str, ...],
                   top: int, plot_path: Path | None, force: bool, as_json: bool) -> None:
     """Size, vocabulary, commonest tokens and tokens per character of DATASET."""
-    from zoo.cli.compare_command import save_figure
+    from zoo.cli.output_files import save_figure
     from zoo.config import parse_overrides
     from zoo.data_stats import corpus_stats, frequency_histogram
 

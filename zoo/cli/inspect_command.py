@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from zoo.cli.common import registry_from
-from zoo.errors import ZooError
 
 
 @click.command("inspect")
@@ -28,9 +27,8 @@ def inspect_command(ctx: click.Context, run: Path, text: str, plot_path: Path | 
                     json_path: Path | None, units: int, force: bool, device: str) -> None:
     """Show what the trained run in RUN computes while reading --text: LSTM and GRU gates,
     RNN hidden states, transformer attention, the bigram's table."""
-    from zoo import atomic
     from zoo.api import load
-    from zoo.cli.compare_command import save_figure
+    from zoo.cli.output_files import save_figure, save_text
 
     inside = load(run, device, registry=registry_from(ctx)).inspect(text)
     click.echo(f"{inside.architecture} reading {len(inside.tokens)} tokens:")
@@ -41,8 +39,5 @@ def inspect_command(ctx: click.Context, run: Path, text: str, plot_path: Path | 
         save_figure(inside.plot(units), plot_path, force=force)
         click.echo(f"drawn to {plot_path}")
     if json_path is not None:
-        if json_path.exists() and not force:
-            raise ZooError(f"--json {str(json_path)!r} already exists; choose another file or "
-                           "add --force")
-        atomic.write_text(json_path, json.dumps(inside.to_dict()))
+        save_text(json.dumps(inside.to_dict()), json_path, "--json", force=force)
         click.echo(f"numbers written to {json_path}")

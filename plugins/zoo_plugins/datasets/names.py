@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 from zoo.config import require
+from zoo.documents import ROWS
 from zoo.errors import ZooError
-from zoo_plugins.datasets.splits import ROWS, require_choice, split_documents
+from zoo_plugins.datasets.splits import require_choice, split_documents
 
 #: The census files of each ``dataset.kind``, in the order they are read.
 FILES = {

@@ -7,10 +7,6 @@ from typing import Any
 from zoo.config import InvalidValue
 from zoo.errors import ZooError
 
-#: Values of a dataset's ``rows`` option, which the core reads to train its documents:
-#: ``packed`` joins them with end-of-text and cuts windows; ``padded`` gives each its own row.
-ROWS = ("packed", "padded")
-
 
 def require_choice(config: Any, key: str, choices: tuple[str, ...]) -> None:
     """Raise :class:`InvalidValue` unless ``config.key`` is one of ``choices``.

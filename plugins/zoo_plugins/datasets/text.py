@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zoo.config import require
+from zoo.documents import ROWS
 from zoo.errors import ZooError
-from zoo_plugins.datasets.splits import ROWS, require_choice, split_documents, split_text
+from zoo_plugins.datasets.splits import require_choice, split_documents, split_text
 
 DOCUMENTS = ("whole", "file", "paragraph", "line")
 
