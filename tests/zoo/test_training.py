@@ -150,15 +150,19 @@ def test_killing_training_leaves_the_last_checkpoint_loadable(registry, small_co
 
 
 @pytest.mark.skipif(os.name == "nt", reason="needs POSIX signals")
-def test_ctrl_c_reports_the_kept_checkpoint(registry, small_corpus, tmp_path, tiny_run):
-    out = tmp_path / "interrupted"
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])  # Ctrl-C; timeout, docker stop, Slurm
+def test_a_stop_signal_keeps_the_checkpoint_and_says_how_to_resume(registry, small_corpus,
+                                                                   tmp_path, tiny_run, stop):
+    out = tmp_path / "stopped"
     process = _train_in_subprocess(small_corpus, out, tiny_run)
     _wait_for(out / MODEL_FILE, process)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, stop))
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 130
-    assert "interrupted at step" in stderr and "Traceback" not in stderr
+    assert "interrupted at step" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr
     assert load_run(registry, out).step >= 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".zoo-tmp-")]
 
 
 def test_time_budget_stops_training_and_checkpoints(runner, registry, small_corpus, tmp_path,
@@ -358,17 +362,3 @@ def test_numbered_runs_started_together_take_different_names(registry, small_cor
                       log=lambda _: None, on_step=start_another).run_dir
     assert (first, inner) == (target, [tmp_path / "run-2"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run-2"]
-
-
-@pytest.mark.skipif(os.name == "nt", reason="needs POSIX signals")
-def test_sigterm_stops_training_like_ctrl_c(registry, small_corpus, tmp_path, tiny_run):
-    out = tmp_path / "terminated"
-    process = _train_in_subprocess(small_corpus, out, tiny_run)
-    _wait_for(out / MODEL_FILE, process)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=600)
-    assert process.returncode == 130
-    assert "interrupted at step" in stderr and "--resume" in stderr
-    assert "Traceback" not in stderr
-    assert load_run(registry, out).step >= 2
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".zoo-tmp-")]
