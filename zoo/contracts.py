@@ -24,6 +24,12 @@ class Tokenizer(Protocol):
     puts between documents and stops sampling at (``encode`` need never yield
     it, ``decode`` of it gives ``""``); ``unknown: str | None``, the key of
     ``special_tokens`` that text outside the vocabulary becomes. None: no such token.
+
+    Optional method ``portable() -> dict``: how a client outside Python
+    encodes and decodes, as one of the schemes an export's ``manifest.json``
+    documents (``char``, ``byte``, ``word``, ``huggingface``,
+    ``sentencepiece``). An export carries it under ``tokenizer.portable``;
+    the web export needs it.
     """
 
     @property

@@ -250,8 +250,14 @@ def export_onnx(
     parity_steps: int = 256,
     tolerance: float = 1e-4,
     log: Callable[[str], None] = print,
+    finish: Callable[[Path, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Write ``out_dir`` (model.onnx, tokenizer/, manifest.json) or leave nothing at all."""
+    """Write ``out_dir`` (model.onnx, tokenizer/, manifest.json) or leave nothing at all.
+
+    ``finish(directory, manifest)``, when given, adds its own files to the export
+    (the web exporter's page) and may extend the manifest before it is written;
+    it runs inside the atomic write, so a failure there leaves nothing either.
+    """
     import onnx
 
     model = loaded.model.cpu().eval()
@@ -341,5 +347,7 @@ def export_onnx(
         loaded.tokenizer.save(temp / TOKENIZER_DIR)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         manifest = build_manifest(loaded, states, opset, digest, parity, quantize)
+        if finish is not None:
+            finish(temp, manifest)
         (temp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -21,6 +21,7 @@ from zoo.cli.inspect_command import inspect_command
 from zoo.cli.list_command import list_command
 from zoo.cli.plugin_command import plugin_command
 from zoo.cli.sample_command import sample_command
+from zoo.cli.serve_command import serve_command
 from zoo.cli.show_command import show_command
 from zoo.cli.train_command import train_command
 
@@ -55,6 +56,7 @@ cli.add_command(inspect_command)
 cli.add_command(eval_command)
 cli.add_command(compare_command)
 cli.add_command(export_command)
+cli.add_command(serve_command)
 cli.add_command(data_command)
 cli.add_command(plugin_command)
 

@@ -119,6 +119,11 @@ class BPETokenizer:
     def decode(self, ids: Sequence[int]) -> str:
         return str(self._loaded().decode([int(i) for i in ids]))
 
+    def portable(self) -> dict[str, object]:
+        """Scheme ``huggingface``: the saved ``tokenizer.json``, read by any tokenizers library."""
+        return {"scheme": "huggingface", "file": _FILE,
+                "end_of_text_id": self.special_tokens.get(self.end_of_text or "")}
+
     def save(self, directory: Path) -> None:
         self._loaded().save(str(Path(directory) / _FILE))
 

@@ -54,6 +54,10 @@ class ByteTokenizer:
         skip = -1 if self.end_of_text is None else _BYTES
         return bytes(int(i) for i in ids if i != skip).decode("utf-8", errors="replace")
 
+    def portable(self) -> dict[str, object]:
+        """Scheme ``byte``: ids 0-255 are the bytes of the text's UTF-8."""
+        return {"scheme": "byte", "end_of_text_id": None if self.end_of_text is None else _BYTES}
+
     def save(self, directory: Path) -> None:
         payload = {"type": "byte"}
         if self.end_of_text is not None:  # absent: the 256-token form, kept as it was

@@ -87,6 +87,14 @@ class CharTokenizer:
         return "".join(chars[i - first] if first <= i < first + len(chars)
                        else "" if i == end_of_text else UNK_TEXT for i in ids)
 
+    def portable(self) -> dict[str, object]:
+        """Scheme ``char``: one token per Unicode code point, looked up in ``pieces``."""
+        end_of_text = None if self.end_of_text is None else 1
+        specials = [UNK_TEXT] + ([] if end_of_text is None else [""])
+        return {"scheme": "char", "pieces": specials + self.chars, "unknown_id": 0,
+                "end_of_text_id": end_of_text, "special_ids": list(range(len(specials))),
+                "on_unknown": self.config.unknown}
+
     def save(self, directory: Path) -> None:
         payload: dict[str, object] = {"type": "char", "unknown_token": UNK}
         if self.end_of_text is not None:  # absent: the layout before end of text, kept as it was

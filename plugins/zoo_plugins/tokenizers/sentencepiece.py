@@ -160,6 +160,11 @@ class SentencePieceTokenizer:
     def decode(self, ids: Sequence[int]) -> str:
         return str(self._loaded().decode([int(i) for i in ids]))
 
+    def portable(self) -> dict[str, object]:
+        """Scheme ``sentencepiece``: the saved model; lines encode apart, joined by ``newline_id``."""
+        return {"scheme": "sentencepiece", "file": _FILE, "newline_id": self._newline_id,
+                "end_of_text_id": self.special_tokens.get(self.end_of_text or "")}
+
     def save(self, directory: Path) -> None:
         self._loaded()
         (Path(directory) / _FILE).write_bytes(self._model_proto)

@@ -36,6 +36,9 @@ from zoo_plugins.tokenizers.special import END_OF_TEXT, UNKNOWN, UNKNOWN_TEXT
 
 #: What one piece of text is: a word, one mark, one newline, or a run of other whitespace.
 PIECES = r"\w+|[^\w\s]|\n|[^\S\n]+"
+#: :data:`PIECES` spelled with Unicode classes, for clients outside Python (a JavaScript
+#: ``RegExp`` with the ``u`` flag, whose ``\w`` would match ASCII letters only).
+PORTABLE_PIECES = r"[\p{L}\p{M}\p{N}_]+|[^\p{L}\p{M}\p{N}_\s]|\n|[^\S\n]+"
 
 _FILE = "tokenizer.json"
 _SPECIAL = [UNKNOWN, END_OF_TEXT]  # ids 0 and 1
@@ -112,6 +115,12 @@ class WordTokenizer:
         texts = self._loaded_texts()
         size = len(texts)
         return "".join(texts[i] if 0 <= i < size else UNKNOWN_TEXT for i in map(int, ids))
+
+    def portable(self) -> dict[str, object]:
+        """Scheme ``word``: :data:`PORTABLE_PIECES` cuts the text, ``pieces`` gives the ids."""
+        return {"scheme": "word", "file": _FILE, "pattern": PORTABLE_PIECES,
+                "pieces": self._loaded_texts(),
+                "unknown_id": 0, "end_of_text_id": 1, "special_ids": [0, 1]}
 
     def save(self, directory: Path) -> None:
         self._loaded_texts()

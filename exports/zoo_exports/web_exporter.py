@@ -1,0 +1,177 @@
+"""The ``web`` exporter: an ONNX export plus a static page that samples it in the browser.
+
+    RUN/web/
+      index.html, page.js   the page: prompt, settings, streamed text, tokens/s
+      zoo.js                one ES module that drives any export from manifest.json
+      model.onnx, tokenizer/, manifest.json   the ONNX export, unchanged in form
+      vendor/               local copies of onnxruntime-web (and tokenizers.js), when asked
+      LICENSES.md           whose code and data the folder holds, under which licence
+
+onnxruntime-web is imported through the page's import map: from a pinned CDN
+URL by default, or from a local copy (``--ort-dir``) for offline use and the
+tests. The folder is static: ``zoo serve EXPORT`` (or any web server) serves it.
+Importing this module imports neither torch nor onnxruntime.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import ZooError
+from zoo_exports.onnx_exporter import OnnxExportConfig, OnnxExporter
+
+EXPORTER_NAME = "web"  # the name zoo_exports.plugin registers this exporter under
+ORT_WEB_VERSION = "1.30.0"
+TOKENIZERS_JS_VERSION = "0.2.0"
+CDN = "https://cdn.jsdelivr.net/npm"
+#: The onnxruntime-web bundle the page imports: WebAssembly, and WebGPU where the browser has it.
+ORT_BUNDLE = "ort.min.mjs"
+#: What that bundle loads next to itself: the WebAssembly runtime built with WebGPU support.
+ORT_RUNTIME = ("ort-wasm-simd-threaded.jsep.mjs", "ort-wasm-simd-threaded.jsep.wasm")
+TOKENIZERS_BUNDLE = "tokenizers.min.mjs"
+PAGE_FILES = ("index.html", "page.js", "zoo.js")
+#: Tokenizer schemes zoo.js encodes (``tokenizer.portable.scheme``); see README.
+WEB_SCHEMES = ("char", "byte", "word", "huggingface")
+IMPORT_MAP_MARK = "<!--IMPORT_MAP-->"
+
+
+@dataclass
+class WebExportConfig(OnnxExportConfig):
+    """Options of the web exporter (``--set export.KEY=VALUE``); the ONNX options apply too."""
+
+    ort_dir: str | None = None  # a local onnxruntime-web (npm package or its dist/) to copy in; default: the pinned CDN
+    tokenizers_dir: str | None = None  # a local @huggingface/tokenizers to copy in (bpe only); default: the pinned CDN
+
+
+class WebExporter(OnnxExporter):
+    """Exports the ONNX step and a page that samples it with onnxruntime-web."""
+
+    config: WebExportConfig
+
+    def __init__(self, config: WebExportConfig | None = None) -> None:
+        super().__init__(config or WebExportConfig())
+
+    def export(self, loaded: Any, out_dir: Path, log: Callable[[str], None] = print
+               ) -> dict[str, Any]:
+        from zoo_exports.onnx_export import export_onnx
+
+        portable = _portable_form(loaded.tokenizer, loaded.config.tokenizer.name)
+        ort_files = _local_package(self.config.ort_dir, "--ort-dir", "onnxruntime-web",
+                                   ORT_BUNDLE)
+        tokenizers_files = (_local_package(self.config.tokenizers_dir, "--tokenizers-dir",
+                                           "@huggingface/tokenizers", TOKENIZERS_BUNDLE)
+                            if portable["scheme"] == "huggingface" else None)
+
+        def add_page(directory: Path, manifest: dict[str, Any]) -> None:
+            manifest["exporter"] = EXPORTER_NAME
+            manifest["tokenizer"].setdefault("portable", portable)
+            registry = getattr(loaded, "registry", None)
+            provider = registry.provider_of("exporter", EXPORTER_NAME) if registry else None
+            if provider is not None:
+                manifest["providers"]["exporter"] = provider.record()
+            imports = {"onnxruntime-web": _vendor(ort_files, directory, "onnxruntime-web",
+                                                  ORT_BUNDLE, ORT_WEB_VERSION,
+                                                  runtime=ORT_RUNTIME)}
+            if portable["scheme"] == "huggingface":
+                imports["@huggingface/tokenizers"] = _vendor(
+                    tokenizers_files, directory, "tokenizers", TOKENIZERS_BUNDLE,
+                    TOKENIZERS_JS_VERSION, package="@huggingface/tokenizers")
+            manifest["web"] = {"imports": imports, "page": "index.html", "module": "zoo.js"}
+            _write_page(directory, imports)
+            _write_licences(directory, manifest, imports)
+
+        config = self.config
+        return export_onnx(
+            loaded, Path(out_dir), opset=config.opset,
+            quantize=None if config.quantize == "none" else config.quantize,
+            parity_steps=config.parity_steps, tolerance=config.tolerance, log=log,
+            finish=add_page,
+        )
+
+
+def _portable_form(tokenizer: Any, name: str) -> dict[str, Any]:
+    """The tokenizer's portable description, refused unless zoo.js can encode with it."""
+    describe = getattr(tokenizer, "portable", None)
+    portable = describe() if callable(describe) else None
+    scheme = portable.get("scheme") if isinstance(portable, dict) else None
+    if scheme not in WEB_SCHEMES:
+        why = (f"its portable scheme {scheme!r} has no JavaScript form yet" if scheme
+               else "it describes no portable form (a portable() method)")
+        raise ZooError(f"the web page cannot encode text with the {name!r} tokenizer: {why}; "
+                       f"the page reads {', '.join(WEB_SCHEMES)}. Export with --onnx instead, "
+                       "or train with --tokenizer char, byte, word or bpe")
+    return portable
+
+
+def _local_package(folder: str | None, option: str, package: str, bundle: str) -> Path | None:
+    """The ``dist`` folder holding ``bundle`` in a local copy of ``package``; None for the CDN."""
+    if folder is None:
+        return None
+    given = Path(folder).expanduser()
+    for candidate in (given, given / "dist", given / "node_modules" / package / "dist"):
+        if (candidate / bundle).is_file():
+            return candidate
+    raise ZooError(f"{option} {str(given)!r} holds no {bundle}; give the folder of an "
+                   f"installed {package} (`npm install {package}` puts it in "
+                   f"node_modules/{package})")
+
+
+def _vendor(dist: Path | None, directory: Path, name: str, bundle: str, version: str,
+            package: str | None = None, runtime: tuple[str, ...] = ()) -> str:
+    """Copy ``bundle`` and the ``runtime`` files it loads from a local ``dist`` into
+    ``vendor/NAME``; return the URL the import map gives the bundle."""
+    package = package or name
+    if dist is None:
+        return f"{CDN}/{package}@{version}/dist/{bundle}"
+    target = directory / "vendor" / name
+    target.mkdir(parents=True)
+    for file in (bundle, *runtime):
+        if not (dist / file).is_file():
+            raise ZooError(f"{str(dist)!r} has no {file}, which {bundle} loads; give the folder "
+                           f"of {package} {version} (`npm install {package}@{version}`)")
+        shutil.copy2(dist / file, target / file)
+    for licence in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
+        if (dist.parent / licence).is_file():
+            shutil.copy2(dist.parent / licence, target / "LICENSE")
+            break
+    return f"./vendor/{name}/{bundle}"
+
+
+def _write_page(directory: Path, imports: dict[str, str]) -> None:
+    """Copy the page and zoo.js in, with the import map that says where the libraries are."""
+    static = resources.files("zoo_exports") / "web_static"
+    for name in PAGE_FILES:
+        text = (static / name).read_text("utf-8")
+        if name == "index.html":
+            import_map = json.dumps({"imports": imports}, indent=2)
+            text = text.replace(IMPORT_MAP_MARK,
+                                f'<script type="importmap">\n{import_map}\n</script>')
+        (directory / name).write_text(text, "utf-8")
+
+
+def _write_licences(directory: Path, manifest: dict[str, Any], imports: dict[str, str]) -> None:
+    """LICENSES.md: the licences of the code in the folder, and where the model came from."""
+    dataset = manifest.get("dataset", {}).get("name", "an unnamed dataset")
+    lines = [
+        "# Licences of what this folder holds",
+        "",
+        "- `index.html`, `page.js`, `zoo.js`: written by zoo (zoo-lm), MIT licence.",
+        f"- `model.onnx`, `tokenizer/`: a `{manifest['architecture']}` model trained by zoo on "
+        f"the `{dataset}` dataset; the model carries the terms of that data (Tiny "
+        "Shakespeare is in the public domain).",
+        f"- onnxruntime-web {ORT_WEB_VERSION} (Microsoft), MIT licence, imported from "
+        f"`{imports['onnxruntime-web']}`"
+        + (" (its LICENSE is in `vendor/onnxruntime-web/`)."
+           if imports["onnxruntime-web"].startswith("./") else "."),
+    ]
+    if "@huggingface/tokenizers" in imports:
+        lines.append(f"- tokenizers.js (@huggingface/tokenizers {TOKENIZERS_JS_VERSION}, "
+                     "Hugging Face), Apache-2.0 licence, imported from "
+                     f"`{imports['@huggingface/tokenizers']}`.")
+    (directory / "LICENSES.md").write_text("\n".join(lines) + "\n", "utf-8")

@@ -1,0 +1,89 @@
+// page.js: the sampling page's controls. Everything about the model is in zoo.js.
+import { ZooWebError, loadExport } from "./zoo.js";
+
+const $ = (id) => document.getElementById(id);
+const body = document.body;
+
+function setState(state) {
+  body.dataset.state = state; // loading, ready, running, done or error (read by the tests)
+  $("generate").disabled = state === "loading" || state === "running";
+  $("stop").disabled = state !== "running";
+}
+
+function showError(error) {
+  // a ZooWebError is written for the reader; anything else is a bug worth its first line
+  const text = error instanceof ZooWebError ? error.message
+    : `unexpected error: ${String(error?.message || error).split("\n")[0]}`;
+  $("error").textContent = text;
+  $("error").hidden = false;
+}
+
+/** The number in input ``id``, null when empty, a ZooWebError when not a number. */
+function numberIn(id, whole) {
+  const raw = $(id).value.trim();
+  if (raw === "") return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+    throw new ZooWebError(`${$(id).labels[0].textContent.trim()} must be ` +
+                          `${whole ? "a whole number" : "a number"}, not ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+let model = null;
+let stopRequested = false;
+
+async function generate() {
+  $("error").hidden = true;
+  $("output").textContent = "";
+  stopRequested = false;
+  setState("running");
+  try {
+    const settings = {
+      temperature: numberIn("temperature", false) ?? 0.8,
+      topK: numberIn("top-k", true),
+      topP: numberIn("top-p", false),
+      seed: numberIn("seed", true),
+      maxNewTokens: numberIn("max-tokens", true) ?? 200,
+      stopAtEndOfText: $("stop-at-end").checked,
+    };
+    const prompt = $("prompt").value;
+    const onToken = (count, seconds) => {
+      $("speed").textContent = `${count} tokens, ${(count / Math.max(seconds, 1e-9)).toFixed(0)} tokens/s`;
+      $("speed").dataset.tokensPerSecond = String(count / Math.max(seconds, 1e-9));
+    };
+    $("output").textContent = prompt;
+    for await (const piece of model.generate(prompt, settings, onToken)) {
+      $("output").textContent += piece;
+      if (stopRequested) break;
+    }
+    setState("done");
+  } catch (error) {
+    showError(error);
+    setState("error");
+  }
+}
+
+async function start() {
+  setState("loading");
+  $("generate").addEventListener("click", generate);
+  $("stop").addEventListener("click", () => { stopRequested = true; });
+  try {
+    model = await loadExport(new URL("./", location.href));
+    const m = model.manifest;
+    $("title").textContent = `${m.architecture}, trained ${m.trained_steps} steps`;
+    $("about").textContent = `tokenizer ${m.tokenizer.name} (vocabulary ${m.vocab_size}), ` +
+      `${m.quantized ? `${m.quantized} weights` : "float weights"}, ` +
+      `onnxruntime-web ${model.backend}`;
+    const defaults = m.sampling;
+    if (defaults.temperature != null) $("temperature").value = defaults.temperature;
+    if (defaults.top_k != null) $("top-k").value = defaults.top_k;
+    if (defaults.top_p != null) $("top-p").value = defaults.top_p;
+    setState("ready");
+  } catch (error) {
+    showError(error);
+    setState("error");
+  }
+}
+
+start();

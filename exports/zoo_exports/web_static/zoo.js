@@ -1,0 +1,334 @@
+// zoo.js: sample any zoo export in the browser with onnxruntime-web, driven by manifest.json.
+//
+// Nothing here knows an architecture: the manifest names the token input, the logits
+// output and the state wiring (each state output is the next step's state input), and
+// the tokenizer's portable scheme. One step is
+//   input_ids (1, 1) int64 + state  ->  logits (1, V) float32 + new state.
+// A sample starts a document: the end-of-text token (or manifest.sampling.start_text
+// when the tokenizer has none and the prompt is empty), then the prompt's tokens.
+//
+//   import { loadExport } from "./zoo.js";
+//   const model = await loadExport(new URL("./", location.href));
+//   for await (const piece of model.generate("ROMEO:", { temperature: 0 })) show(piece);
+//
+// Errors a reader should see (a missing file, a prompt the tokenizer cannot represent,
+// a bad setting) are ZooWebError, whose message is one readable line.
+
+import * as ort from "onnxruntime-web";
+
+export const FORMAT_VERSIONS = [1, 2]; // manifest format versions this module reads
+const REPLACEMENT = "\ufffd";
+
+/** An error whose message is meant for the person using the page. */
+export class ZooWebError extends Error {}
+
+async function fetchFile(url, what, as) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new ZooWebError(`could not fetch ${what} (${url}): ${error.message}; ` +
+                          "serve the export folder with `zoo serve EXPORT`");
+  }
+  if (!response.ok) {
+    throw new ZooWebError(`could not load ${what} (${new URL(url).pathname}): ` +
+                          `${response.status} ${response.statusText}; ` +
+                          "re-export the run with `zoo export RUN --web`");
+  }
+  return as === "json" ? response.json() : as === "text" ? response.text()
+                                                          : response.arrayBuffer();
+}
+
+// --- tokenizers: one function per portable scheme, never one per tokenizer ---------------
+
+/** A tokenizer read from ``manifest.tokenizer.portable`` (see README: "The export manifest"). */
+async function loadTokenizer(baseUrl, manifest, options) {
+  const spec = manifest.tokenizer.portable;
+  if (!spec) {
+    throw new ZooWebError(`the tokenizer '${manifest.tokenizer.name}' gives no portable form; ` +
+                          "the web page cannot encode text for it");
+  }
+  const fileUrl = (name) => new URL(`${manifest.tokenizer.directory}/${name}`, baseUrl);
+  switch (spec.scheme) {
+    case "char": return tableTokenizer(spec, (text) => Array.from(text)); // code points
+    case "word": return tableTokenizer(spec, (text) =>
+      text.match(new RegExp(spec.pattern, "gu")) || []);
+    case "byte": return byteTokenizer(spec);
+    case "huggingface": return huggingfaceTokenizer(
+      spec, await fetchFile(fileUrl(spec.file), "the tokenizer", "json"), options);
+    default:
+      throw new ZooWebError(`the tokenizer scheme '${spec.scheme}' has no JavaScript form ` +
+                            "here; sample this export in Python (`zoo sample --onnx`)");
+  }
+}
+
+/** char and word: pieces[id] is the text of id; text is cut into pieces, each looked up. */
+function tableTokenizer(spec, cut) {
+  const special = new Set(spec.special_ids || []);
+  const ids = new Map();
+  spec.pieces.forEach((piece, id) => { if (!special.has(id)) ids.set(piece, id); });
+  return {
+    endOfText: spec.end_of_text_id ?? null,
+    encode(text) {
+      return cut(text).map((piece) => {
+        const id = ids.get(piece);
+        if (id !== undefined) return id;
+        if (spec.on_unknown === "error" || spec.unknown_id == null) {
+          throw new ZooWebError(`${JSON.stringify(piece)} is not in the vocabulary`);
+        }
+        return spec.unknown_id;
+      });
+    },
+    decode(tokens) {
+      return tokens.map((id) => spec.pieces[id] ?? REPLACEMENT).join("");
+    },
+  };
+}
+
+/** byte: ids 0-255 are the UTF-8 bytes of the text; end of text decodes to nothing. */
+function byteTokenizer(spec) {
+  const decoder = new TextDecoder("utf-8"); // invalid bytes become U+FFFD, as in Python
+  return {
+    endOfText: spec.end_of_text_id ?? null,
+    encode: (text) => Array.from(new TextEncoder().encode(text)),
+    decode: (tokens) => decoder.decode(Uint8Array.from(tokens.filter((id) => id < 256))),
+  };
+}
+
+/** huggingface (bpe): tokenizer.json read by Hugging Face's tokenizers.js. */
+async function huggingfaceTokenizer(spec, json, options) {
+  let library;
+  try {
+    library = await import(options.tokenizersModule || "@huggingface/tokenizers");
+  } catch (error) {
+    throw new ZooWebError(`could not load tokenizers.js (${error.message}); ` +
+                          "re-export with --tokenizers-dir for offline use");
+  }
+  const tokenizer = new library.Tokenizer(json, {});
+  return {
+    endOfText: spec.end_of_text_id ?? null,
+    encode: (text) => Array.from(tokenizer.encode(text, { add_special_tokens: false }).ids),
+    decode: (tokens) => tokenizer.decode(tokens, { skip_special_tokens: true }),
+  };
+}
+
+// --- state ---------------------------------------------------------------------------------
+
+const TYPED = { float32: Float32Array, int64: BigInt64Array, float16: Uint16Array };
+const NPY_TYPES = { "<f4": "float32", "<i8": "int64", "<f2": "float16" };
+
+/** The value stored in a .npy file (version 1-3, little-endian, C order) as {dtype, data}. */
+function readNpy(buffer, what) {
+  const bytes = new Uint8Array(buffer);
+  const magic = String.fromCharCode(...bytes.slice(1, 6));
+  if (bytes[0] !== 0x93 || magic !== "NUMPY") throw new ZooWebError(`${what} is not a .npy file`);
+  const view = new DataView(buffer);
+  const major = bytes[6];
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  const header = new TextDecoder().decode(bytes.slice(start, start + headerLength));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const dtype = NPY_TYPES[descr];
+  if (!dtype || /'fortran_order':\s*True/.test(header)) {
+    throw new ZooWebError(`${what} holds ${descr}, not a little-endian float32/int64 array`);
+  }
+  return { dtype, data: new TYPED[dtype](buffer.slice(start + headerLength)) };
+}
+
+/** One state input's initial tensor at batch 1: zeros, or the exported .npy value. */
+async function initialTensor(baseUrl, entry, wire) {
+  const shape = entry.shape.map((size) => (size === "batch" ? 1 : size));
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (wire.initial === "zeros") {
+    return new ort.Tensor(entry.dtype, new TYPED[entry.dtype](count), shape);
+  }
+  const what = `the initial state '${wire.input}'`;
+  const { dtype, data } = readNpy(await fetchFile(new URL(wire.initial, baseUrl), what), what);
+  if (dtype !== entry.dtype || data.length !== count) {
+    throw new ZooWebError(`${what} does not have the shape the manifest gives; re-export`);
+  }
+  return new ort.Tensor(dtype, data, shape);
+}
+
+// --- choosing the next token (the rules of zoo.sampling_loop.choose_next) --------------------
+
+/** A seeded generator of floats in [0, 1) (mulberry32); the same seed gives the same draws. */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function argmax(values) {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best; // the first of equal maxima, as numpy's argmax
+}
+
+/** The next token id from logits (V): greedy at temperature 0, else top-k, top-p, draw. */
+export function chooseNext(logits, { temperature, topK, topP }, random) {
+  if (temperature === 0) return argmax(logits);
+  const scores = Float64Array.from(logits, (x) => x / temperature);
+  if (topK && topK < scores.length) {
+    const kth = Float64Array.from(scores).sort()[scores.length - topK];
+    for (let i = 0; i < scores.length; i++) if (scores[i] < kth) scores[i] = -Infinity;
+  }
+  const top = Math.max(...scores);
+  let probs = scores.map((s) => Math.exp(s - top));
+  const total = probs.reduce((a, b) => a + b, 0);
+  probs = probs.map((p) => p / total);
+  if (topP && topP < 1) {
+    // keep a token while the mass before it is still below p (the most likely is always kept)
+    const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
+    const keep = new Uint8Array(probs.length);
+    let before = 0;
+    for (const id of order) {
+      if (before >= topP) break;
+      keep[id] = 1;
+      before += probs[id];
+    }
+    probs = probs.map((p, id) => (keep[id] ? p : 0));
+  }
+  let cumulative = 0;
+  const running = probs.map((p) => (cumulative += p));
+  const threshold = random() * cumulative;
+  let id = 0;
+  while (id < running.length - 1 && running[id] <= threshold) id++;
+  return id;
+}
+
+/** Checked sampling settings, or a ZooWebError naming the bad one. */
+export function checkSettings({ temperature = 0.8, topK = null, topP = null,
+                                maxNewTokens = 500, seed = null } = {}) {
+  const bad = (what, value) => new ZooWebError(`${what} must be ${value}`);
+  if (!(temperature >= 0)) throw bad("temperature", "a number >= 0");
+  if (topK != null && !(Number.isInteger(topK) && topK >= 1)) throw bad("top-k", "a whole number >= 1");
+  if (topP != null && !(topP > 0 && topP <= 1)) throw bad("top-p", "in (0, 1]");
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) {
+    throw bad("max tokens", "a whole number >= 1");
+  }
+  if (seed != null && !(Number.isInteger(seed) && seed >= 0)) throw bad("the seed", "a whole number >= 0");
+  return { temperature, topK, topP, maxNewTokens, seed };
+}
+
+// --- the model -----------------------------------------------------------------------------
+
+/** A loaded export: its manifest, tokenizer and onnxruntime-web session. */
+export class ZooModel {
+  constructor(baseUrl, manifest, tokenizer, session) {
+    this.baseUrl = baseUrl;
+    this.manifest = manifest;
+    this.tokenizer = tokenizer;
+    this.session = session;
+    this.inputs = Object.fromEntries(manifest.inputs.map((entry) => [entry.name, entry]));
+    const role = (entries, wanted, fallback) =>
+      (entries.find((e) => e.role === wanted) || { name: fallback }).name;
+    this.tokenInput = role(manifest.inputs, "token", "input_ids");
+    this.logitsOutput = role(manifest.outputs || [], "logits", "logits");
+  }
+
+  /** The prompt's ids after the start of a document; refuses what the tokenizer cannot represent. */
+  promptIds(prompt) {
+    const end = this.tokenizer.endOfText;
+    const text = prompt || end != null ? prompt : this.manifest.sampling.start_text;
+    const ids = text ? this.tokenizer.encode(text) : [];
+    if (this.tokenizer.decode(ids) !== text) {
+      const lost = [...new Set(Array.from(text))].filter(
+        (c) => this.tokenizer.decode(this.tokenizer.encode(c)) !== c);
+      throw new ZooWebError("the prompt has characters this model's tokenizer cannot " +
+                            `represent (${lost.map((c) => JSON.stringify(c)).join(", ")}); ` +
+                            "leave them out");
+    }
+    return end != null ? [end, ...ids] : ids;
+  }
+
+  async initialState() {
+    const state = {};
+    for (const wire of this.manifest.state) {
+      state[wire.input] = await initialTensor(this.baseUrl, this.inputs[wire.input], wire);
+    }
+    return state;
+  }
+
+  /** One step: feed ``id`` with ``state``; returns [logits Float32Array (V), next state]. */
+  async step(id, state) {
+    const feeds = { ...state, [this.tokenInput]: new ort.Tensor("int64", [BigInt(id)], [1, 1]) };
+    const results = await this.session.run(feeds);
+    const next = {};
+    for (const wire of this.manifest.state) next[wire.input] = results[wire.output];
+    return [results[this.logitsOutput].data, next];
+  }
+
+  /**
+   * Sample a continuation of ``prompt``, yielding text as it is made.
+   * ``settings``: temperature, topK, topP, maxNewTokens, seed, stopAtEndOfText;
+   * ``onToken(count, seconds)`` reports progress after each new token.
+   */
+  async *generate(prompt, settings = {}, onToken = () => {}) {
+    const { temperature, topK, topP, maxNewTokens, seed } = checkSettings(settings);
+    const stopAtEnd = settings.stopAtEndOfText ?? true;
+    const random = seededRandom(seed ?? Math.floor(Math.random() * 2 ** 32));
+    let state = await this.initialState();
+    let logits;
+    for (const id of this.promptIds(prompt)) [logits, state] = await this.step(id, state);
+    const made = [];
+    let shown = "";
+    const started = performance.now();
+    for (let n = 0; n < maxNewTokens; n++) {
+      const id = chooseNext(logits, { temperature, topK, topP }, random);
+      if (stopAtEnd && id === this.tokenizer.endOfText) break;
+      made.push(id);
+      // decode everything made so far and hand out what is new: a multi-byte character
+      // split over tokens shows up whole, once its last byte arrives
+      const text = this.tokenizer.decode(made);
+      const complete = text.endsWith(REPLACEMENT) ? text.slice(0, -1) : text;
+      if (complete.length > shown.length) {
+        yield complete.slice(shown.length);
+        shown = complete;
+      }
+      onToken(n + 1, (performance.now() - started) / 1000);
+      if (n + 1 < maxNewTokens) [logits, state] = await this.step(id, state);
+    }
+    const text = this.tokenizer.decode(made);
+    if (text.length > shown.length) yield text.slice(shown.length);
+  }
+}
+
+/**
+ * Load the export served at ``baseUrl`` (a URL ending in "/").
+ * ``options.executionProviders``: onnxruntime-web backends in order of preference
+ * (default: WebGPU where the browser has it, then WebAssembly).
+ */
+export async function loadExport(baseUrl, options = {}) {
+  const manifest = await fetchFile(new URL("manifest.json", baseUrl), "manifest.json", "json");
+  if (!FORMAT_VERSIONS.includes(manifest.format_version)) {
+    throw new ZooWebError(`manifest.json has format ${manifest.format_version}; this page ` +
+                          `reads ${FORMAT_VERSIONS.join(" and ")}: re-export with this zoo`);
+  }
+  const tokenizer = await loadTokenizer(baseUrl, manifest, options);
+  const model = await fetchFile(new URL(manifest.model_file, baseUrl), manifest.model_file);
+  const providers = options.executionProviders ||
+    (globalThis.navigator?.gpu ? ["webgpu", "wasm"] : ["wasm"]);
+  let session = null;
+  let backend = null;
+  const failures = [];
+  for (const provider of providers) { // the first backend that loads the model is used
+    try {
+      session = await ort.InferenceSession.create(model, { executionProviders: [provider] });
+      backend = provider;
+      break;
+    } catch (error) {
+      failures.push(`${provider}: ${String(error.message || error).split("\n")[0]}`);
+    }
+  }
+  if (!session) {
+    throw new ZooWebError(`onnxruntime-web could not load ${manifest.model_file} ` +
+                          `(${failures.join("; ")})`);
+  }
+  return Object.assign(new ZooModel(baseUrl, manifest, tokenizer, session), { backend });
+}

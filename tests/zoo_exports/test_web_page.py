@@ -1,0 +1,183 @@
+"""The web export's page in real headless Chromium: what a visitor would check.
+
+Each architecture's page writes, greedily, exactly the text `zoo sample --onnx
+EXPORT --temperature 0` writes; a seed makes a sample repeatable; a bad
+prompt, a bad setting or a missing file shows a readable message. The page's
+screenshot in README is taken here (set ``ZOO_SCREENSHOT_DIR`` to keep it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from click.testing import CliRunner
+
+from web_browser import Page, chromium_session, require_browser, served, web_libraries
+from zoo.cli import cli
+from zoo.registry import Registry
+
+pytestmark = pytest.mark.slow
+
+PROMPT = "ROMEO:\nWhat"
+TOKENS = 60
+ARCHITECTURES = ["bigram", "gru", "gru-tied", "lstm", "mlp", "rnn", "transformer", "wavenet"]
+#: Small and quick to train: the sizes the ONNX export tests use (tests/zoo_exports/conftest.py).
+FEW_STEPS = ["--steps", "6", "--batch-size", "4", "--device", "cpu", "--no-progress",
+             "--set", "train.eval_interval=6", "--set", "train.eval_batches=1",
+             "--set", "train.warmup_steps=1"]
+
+
+def invoke(registry: Registry, *args: str) -> str:
+    """Run a zoo command in-process; fail the test with its output if it does not succeed."""
+    result = CliRunner().invoke(cli, list(args), obj=registry)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    driver = chromium_session(*require_browser())
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def libraries(browser: Any) -> Path:
+    return web_libraries()
+
+
+@pytest.fixture(scope="module")
+def web_export(registry: Registry, train_small, libraries: Path, tmp_path_factory):
+    """Export (once per module) a small run of an architecture for the web; return the folder."""
+    made: dict[tuple[str, tuple[str, ...]], Path] = {}
+
+    def export(name: str, *options: str) -> Path:
+        key = (name, options)
+        if key not in made:
+            out = tmp_path_factory.mktemp("web") / name
+            invoke(registry, "export", str(train_small(name)), "--web", "--out", str(out),
+                   "--ort-dir", str(libraries / "onnxruntime-web"), *options)
+            made[key] = out
+        return made[key]
+
+    return export
+
+
+def python_greedy(registry: Registry, export: Path, prompt: str, tokens: int) -> str:
+    """What `zoo sample --onnx` prints, less the newline it ends with."""
+    printed = invoke(registry, "sample", "--onnx", str(export), "--prompt", prompt,
+                     "--temperature", "0", "--max-new-tokens", str(tokens))
+    assert printed.endswith("\n")
+    return printed[:-1]
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_greedy_text_in_the_page_is_zoo_sample_onnx_text(
+        architecture: str, registry: Registry, web_export, browser: Any) -> None:
+    export = web_export(architecture)
+    with served(export) as url:
+        page = Page(browser, url)
+        text = page.generate(PROMPT, temperature=0, max_tokens=TOKENS)
+        assert page.state() == "done", page.error
+    assert text == python_greedy(registry, export, PROMPT, TOKENS)
+    assert len(text) > len(PROMPT)
+
+
+def test_every_builtin_architecture_is_tried_in_the_page(registry: Registry) -> None:
+    builtins = sorted(c.name for c in registry.select("architecture")
+                      if c.provider.distribution == "zoo-lm")
+    assert builtins == ARCHITECTURES
+
+
+def test_a_seed_makes_the_sample_repeatable(web_export, browser: Any) -> None:
+    settings = {"temperature": 1.0, "top_k": 20, "top_p": 0.95, "max_tokens": 80}
+    with served(web_export("gru-tied")) as url:
+        page = Page(browser, url)
+        first = page.generate("", seed=7, **settings)
+        again = page.generate("", seed=7, **settings)
+        other = page.generate("", seed=8, **settings)
+        greedy = page.generate("", seed=7, **{**settings, "temperature": 0})
+    assert first == again
+    assert other != first and greedy != first
+
+
+def test_int8_export_samples_in_the_page(registry: Registry, web_export, browser: Any) -> None:
+    export = web_export("transformer", "--quantize", "int8")
+    with served(export) as url:
+        page = Page(browser, url)
+        text = page.generate(PROMPT, temperature=0, max_tokens=TOKENS)
+        assert page.state() == "done", page.error
+        assert "int8" in page.text_of("about")
+    assert text == python_greedy(registry, export, PROMPT, TOKENS)
+
+
+@pytest.mark.parametrize("tokenizer", ["byte", "word", "bpe"])
+def test_each_tokenizer_scheme_encodes_and_decodes_as_zoo_does(
+        tokenizer: str, registry: Registry, small_corpus: Path, libraries: Path,
+        browser: Any, tmp_path: Path) -> None:
+    run, export = tmp_path / "run", tmp_path / "web"
+    sizes = {"bpe": ["--set", "tokenizer.vocab_size=300"],
+             "word": ["--set", "tokenizer.vocab_size=400"]}.get(tokenizer, [])
+    invoke(registry, "train", "gru", "--tokenizer", tokenizer, "--data", str(small_corpus),
+           "--out", str(run), *FEW_STEPS, "--block-size", "16", *sizes,
+           "--set", "model.embed=16", "--set", "model.hidden=24")
+    invoke(registry, "export", str(run), "--web", "--out", str(export),
+           "--ort-dir", str(libraries / "onnxruntime-web"),
+           "--tokenizers-dir", str(libraries / "@huggingface" / "tokenizers"))
+    prompt = "ROMEO: café, naïve — ünïcödé 😀\n\tWhat"
+    if tokenizer == "word":  # a prompt of pieces in its vocabulary (the rest is refused)
+        pieces = json.loads((export / "manifest.json").read_text())["tokenizer"]["portable"]
+        prompt = "\n".join(piece for piece in pieces["pieces"][8:24] if piece.strip())
+    with served(export) as url:
+        page = Page(browser, url)
+        text = page.generate(prompt, temperature=0, max_tokens=40)
+        assert page.state() == "done", page.error
+    assert text == python_greedy(registry, export, prompt, 40)
+
+
+def test_a_prompt_the_tokenizer_cannot_represent_is_named_on_the_page(
+        web_export, browser: Any) -> None:
+    with served(web_export("gru-tied")) as url:
+        page = Page(browser, url)
+        page.generate("ROMEO ☃ 😀")
+        assert page.state() == "error"
+        assert "cannot represent" in page.error and "☃" in page.error and "😀" in page.error
+        page.generate("ROMEO:", temperature="hot")
+        assert page.error == "temperature must be a number, not \"hot\""
+        page.generate("ROMEO:", temperature=0.8, max_tokens="0")  # the form keeps its values
+        assert page.error == "max tokens must be a whole number >= 1"
+        text = page.generate("ROMEO:", temperature=0, max_tokens=5)
+        assert page.state() == "done" and page.error == "" and text.startswith("ROMEO:")
+
+
+def test_a_missing_model_file_is_named_on_the_page(web_export, browser: Any,
+                                                     tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged"
+    shutil.copytree(web_export("gru-tied"), damaged)
+    (damaged / "model.onnx").unlink()
+    with served(damaged) as url:
+        page = Page(browser, url)
+    assert page.state() == "error"
+    assert page.error.startswith("could not load model.onnx (/model.onnx): 404")
+    assert "zoo export RUN --web" in page.error
+
+
+def test_the_page_reports_tokens_per_second_and_screenshot(
+        web_export, browser: Any, tmp_path: Path) -> None:
+    with served(web_export("transformer")) as url:
+        page = Page(browser, url)
+        page.generate("ROMEO:\n", temperature=0.8, seed=3, max_tokens=200)
+        speed = float(browser.find_element("id", "speed").get_attribute(
+            "data-tokens-per-second"))
+        assert speed > 0 and "tokens/s" in page.text_of("speed")
+        browser.save_screenshot(str(tmp_path / "web-page.png"))
+    assert (tmp_path / "web-page.png").stat().st_size > 10_000
+    keep = os.environ.get("ZOO_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(tmp_path / "web-page.png", Path(keep) / "web-page.png")
