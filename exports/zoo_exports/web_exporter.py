@@ -35,6 +35,8 @@ ORT_BUNDLE = "ort.min.mjs"
 #: What that bundle loads next to itself: the WebAssembly runtime built with WebGPU support.
 ORT_RUNTIME = ("ort-wasm-simd-threaded.jsep.mjs", "ort-wasm-simd-threaded.jsep.wasm")
 TOKENIZERS_BUNDLE = "tokenizers.min.mjs"
+ORT_CDN = f"{CDN}/onnxruntime-web@{ORT_WEB_VERSION}/dist/{ORT_BUNDLE}"
+TOKENIZERS_CDN = f"{CDN}/@huggingface/tokenizers@{TOKENIZERS_JS_VERSION}/dist/{TOKENIZERS_BUNDLE}"
 PAGE_FILES = ("index.html", "page.js", "zoo.js")
 #: Tokenizer schemes zoo.js encodes (``tokenizer.portable.scheme``); see README.
 WEB_SCHEMES = ("char", "byte", "word", "huggingface")
@@ -63,9 +65,10 @@ class WebExporter(OnnxExporter):
 
         portable = _portable_form(loaded.tokenizer, loaded.config.tokenizer.name)
         ort_files = _local_package(self.config.ort_dir, "--ort-dir", "onnxruntime-web",
-                                   ORT_BUNDLE)
+                                   ORT_WEB_VERSION, ORT_BUNDLE, ORT_RUNTIME)
         tokenizers_files = (_local_package(self.config.tokenizers_dir, "--tokenizers-dir",
-                                           "@huggingface/tokenizers", TOKENIZERS_BUNDLE)
+                                           "@huggingface/tokenizers", TOKENIZERS_JS_VERSION,
+                                           TOKENIZERS_BUNDLE)
                             if portable["scheme"] == "huggingface" else None)
 
         def add_page(directory: Path, manifest: dict[str, Any]) -> None:
@@ -76,12 +79,11 @@ class WebExporter(OnnxExporter):
             if provider is not None:
                 manifest["providers"]["exporter"] = provider.record()
             imports = {"onnxruntime-web": _vendor(ort_files, directory, "onnxruntime-web",
-                                                  ORT_BUNDLE, ORT_WEB_VERSION,
-                                                  runtime=ORT_RUNTIME)}
+                                                  ORT_CDN, (ORT_BUNDLE, *ORT_RUNTIME))}
             if portable["scheme"] == "huggingface":
                 imports["@huggingface/tokenizers"] = _vendor(
-                    tokenizers_files, directory, "tokenizers", TOKENIZERS_BUNDLE,
-                    TOKENIZERS_JS_VERSION, package="@huggingface/tokenizers")
+                    tokenizers_files, directory, "tokenizers", TOKENIZERS_CDN,
+                    (TOKENIZERS_BUNDLE,))
             manifest["web"] = {"imports": imports, "page": "index.html", "module": "zoo.js"}
             _write_page(directory, imports)
             _write_licences(directory, manifest, imports)
@@ -109,38 +111,40 @@ def _portable_form(tokenizer: Any, name: str) -> dict[str, Any]:
     return portable
 
 
-def _local_package(folder: str | None, option: str, package: str, bundle: str) -> Path | None:
-    """The ``dist`` folder holding ``bundle`` in a local copy of ``package``; None for the CDN."""
+def _local_package(folder: str | None, option: str, package: str, version: str, bundle: str,
+                   runtime: tuple[str, ...] = ()) -> Path | None:
+    """The ``dist`` folder of a local copy of ``package`` holding ``bundle`` and the
+    ``runtime`` files it loads; None (the CDN) when no folder is given."""
     if folder is None:
         return None
     given = Path(folder).expanduser()
-    for candidate in (given, given / "dist", given / "node_modules" / package / "dist"):
-        if (candidate / bundle).is_file():
-            return candidate
-    raise ZooError(f"{option} {str(given)!r} holds no {bundle}; give the folder of an "
-                   f"installed {package} (`npm install {package}` puts it in "
-                   f"node_modules/{package})")
+    found = next((candidate for candidate in (given, given / "dist",
+                                              given / "node_modules" / package / "dist")
+                  if (candidate / bundle).is_file()), None)
+    missing = bundle if found is None else next(
+        (file for file in runtime if not (found / file).is_file()), None)
+    if missing is not None:
+        raise ZooError(f"{option} {str(given)!r} holds no {missing}; give the folder of "
+                       f"{package} {version} (`npm install {package}@{version}` puts it in "
+                       f"node_modules/{package})")
+    return found
 
 
-def _vendor(dist: Path | None, directory: Path, name: str, bundle: str, version: str,
-            package: str | None = None, runtime: tuple[str, ...] = ()) -> str:
-    """Copy ``bundle`` and the ``runtime`` files it loads from a local ``dist`` into
-    ``vendor/NAME``; return the URL the import map gives the bundle."""
-    package = package or name
+def _vendor(dist: Path | None, directory: Path, name: str, url: str,
+            files: tuple[str, ...]) -> str:
+    """Copy ``files`` (the bundle first) from a local ``dist`` into ``vendor/NAME`` and
+    return the URL the import map gives the bundle: that copy, or else ``url`` (the CDN)."""
     if dist is None:
-        return f"{CDN}/{package}@{version}/dist/{bundle}"
+        return url
     target = directory / "vendor" / name
     target.mkdir(parents=True)
-    for file in (bundle, *runtime):
-        if not (dist / file).is_file():
-            raise ZooError(f"{str(dist)!r} has no {file}, which {bundle} loads; give the folder "
-                           f"of {package} {version} (`npm install {package}@{version}`)")
+    for file in files:
         shutil.copy2(dist / file, target / file)
     for licence in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
         if (dist.parent / licence).is_file():
             shutil.copy2(dist.parent / licence, target / "LICENSE")
             break
-    return f"./vendor/{name}/{bundle}"
+    return f"./vendor/{name}/{files[0]}"
 
 
 def _write_page(directory: Path, imports: dict[str, str]) -> None:

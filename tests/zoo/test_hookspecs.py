@@ -69,6 +69,11 @@ def test_tokenizer_example_passes_the_contract(make_plugin):
     component = _registry_with(make_plugin, "zoo_register_tokenizers").get(
         "tokenizer", "lower-chars")
     check_tokenizer(component.load_factory(), component.default_config())
+    tokenizer = component.load_factory()(component.default_config())
+    tokenizer.train(["ROMEO: hello"])
+    pieces = tokenizer.portable()["pieces"]  # the char scheme: pieces[id] is the text of id
+    ids = tokenizer.encode("ROMEO, hi!")
+    assert "".join(pieces[i] for i in ids) == tokenizer.decode(ids) == "ROMEO? h??"
 
 
 def test_dataset_example_passes_the_contract(make_plugin):

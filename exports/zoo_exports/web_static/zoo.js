@@ -178,7 +178,8 @@ export function chooseNext(logits, { temperature, topK, topP }, random) {
     const kth = Float64Array.from(scores).sort()[scores.length - topK];
     for (let i = 0; i < scores.length; i++) if (scores[i] < kth) scores[i] = -Infinity;
   }
-  const top = Math.max(...scores);
+  let top = -Infinity;
+  for (const s of scores) if (s > top) top = s;
   let probs = scores.map((s) => Math.exp(s - top));
   const total = probs.reduce((a, b) => a + b, 0);
   probs = probs.map((p) => p / total);
@@ -312,6 +313,9 @@ export async function loadExport(baseUrl, options = {}) {
   }
   const tokenizer = await loadTokenizer(baseUrl, manifest, options);
   const model = await fetchFile(new URL(manifest.model_file, baseUrl), manifest.model_file);
+  // One thread: a step at batch 1 is too small to share out (and more than one needs a
+  // cross-origin-isolated page); options.threads overrides it.
+  ort.env.wasm.numThreads = options.threads ?? 1;
   const providers = options.executionProviders ||
     (globalThis.navigator?.gpu ? ["webgpu", "wasm"] : ["wasm"]);
   let session = null;
