@@ -48,15 +48,21 @@ async function generate() {
       stopAtEndOfText: $("stop-at-end").checked,
     };
     const prompt = $("prompt").value;
+    let made = 0;
+    let rate = 0;
+    const showSpeed = () => { $("speed").textContent = `${made} tokens, ${rate.toFixed(0)} tokens/s`; };
     const onToken = (count, seconds) => {
-      $("speed").textContent = `${count} tokens, ${(count / Math.max(seconds, 1e-9)).toFixed(0)} tokens/s`;
-      $("speed").dataset.tokensPerSecond = String(count / Math.max(seconds, 1e-9));
+      made = count;
+      rate = count / Math.max(seconds, 1e-9);
+      $("speed").dataset.tokensPerSecond = String(rate);
+      if (count % 16 === 0) showSpeed(); // not every token: the page stays cheap to update
     };
     $("output").textContent = prompt;
     for await (const piece of model.generate(prompt, settings, onToken)) {
       $("output").textContent += piece;
       if (stopRequested) break;
     }
+    showSpeed();
     setState("done");
   } catch (error) {
     showError(error);

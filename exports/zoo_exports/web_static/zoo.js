@@ -108,7 +108,8 @@ async function huggingfaceTokenizer(spec, json, options) {
   return {
     endOfText: spec.end_of_text_id ?? null,
     encode: (text) => Array.from(tokenizer.encode(text, { add_special_tokens: false }).ids),
-    decode: (tokens) => tokenizer.decode(tokens, { skip_special_tokens: true }),
+    decode: (tokens) => // tokenizers.js refuses an empty list
+      (tokens.length ? tokenizer.decode(tokens, { skip_special_tokens: true }) : ""),
   };
 }
 
@@ -217,6 +218,38 @@ export function checkSettings({ temperature = 0.8, topK = null, topP = null,
   return { temperature, topK, topP, maxNewTokens, seed };
 }
 
+/**
+ * Newly completed text of a growing list of ids (zoo.sampling_loop.IncrementalDecoder):
+ * only a few ids before the new one are decoded again, so each token costs the same, and a
+ * character split over tokens (a byte, a BPE piece) is handed out whole once it completes.
+ */
+class IncrementalDecoder {
+  constructor(decode, context = 8) {
+    this.decode = decode;
+    this.context = context;
+    this.ids = [];
+    this.emitted = 0; // ids.slice(0, emitted) are already text
+  }
+
+  push(id) {
+    this.ids.push(id);
+    return this.take(false);
+  }
+
+  flush() {
+    return this.take(true);
+  }
+
+  take(final) {
+    const start = Math.max(0, this.emitted - this.context);
+    const before = this.decode(this.ids.slice(start, this.emitted));
+    const text = this.decode(this.ids.slice(start));
+    if (!text.startsWith(before) || (text.endsWith(REPLACEMENT) && !final)) return "";
+    this.emitted = this.ids.length;
+    return text.slice(before.length);
+  }
+}
+
 // --- the model -----------------------------------------------------------------------------
 
 /** A loaded export: its manifest, tokenizer and onnxruntime-web session. */
@@ -277,26 +310,18 @@ export class ZooModel {
     let state = await this.initialState();
     let logits;
     for (const id of this.promptIds(prompt)) [logits, state] = await this.step(id, state);
-    const made = [];
-    let shown = "";
+    const stream = new IncrementalDecoder(this.tokenizer.decode);
     const started = performance.now();
     for (let n = 0; n < maxNewTokens; n++) {
       const id = chooseNext(logits, { temperature, topK, topP }, random);
       if (stopAtEnd && id === this.tokenizer.endOfText) break;
-      made.push(id);
-      // decode everything made so far and hand out what is new: a multi-byte character
-      // split over tokens shows up whole, once its last byte arrives
-      const text = this.tokenizer.decode(made);
-      const complete = text.endsWith(REPLACEMENT) ? text.slice(0, -1) : text;
-      if (complete.length > shown.length) {
-        yield complete.slice(shown.length);
-        shown = complete;
-      }
+      const piece = stream.push(id);
+      if (piece) yield piece;
       onToken(n + 1, (performance.now() - started) / 1000);
       if (n + 1 < maxNewTokens) [logits, state] = await this.step(id, state);
     }
-    const text = this.tokenizer.decode(made);
-    if (text.length > shown.length) yield text.slice(shown.length);
+    const rest = stream.flush();
+    if (rest) yield rest;
   }
 }
 
