@@ -107,7 +107,7 @@ def _portable_form(tokenizer: Any, name: str) -> dict[str, Any]:
                else "it describes no portable form (a portable() method)")
         raise ZooError(f"the web page cannot encode text with the {name!r} tokenizer: {why}; "
                        f"the page reads {', '.join(WEB_SCHEMES)}. Export with --onnx instead, "
-                       "or train with --tokenizer char, byte, word or bpe")
+                       "or train with char, byte, word, bpe or a sentencepiece unigram model")
     return portable
 
 

@@ -118,6 +118,7 @@ def test_a_tokenizer_without_a_javascript_form_is_refused_in_one_line(
     run = tmp_path / "run"
     result = CliRunner().invoke(cli, [
         "train", "bigram", "--tokenizer", "sentencepiece", "--set", "tokenizer.vocab_size=320",
+        "--set", "tokenizer.model_type=bpe",  # no exact tokenizer.json form: see sentencepiece.py
         "--data", str(small_corpus), "--out", str(run), "--steps", "2", "--no-progress",
         "--block-size", "16", "--batch-size", "2"], obj=registry)
     assert result.exit_code == 0, result.output

@@ -117,13 +117,14 @@ def test_int8_export_samples_in_the_page(registry: Registry, web_export, browser
     assert text == python_greedy(registry, export, PROMPT, TOKENS)
 
 
-@pytest.mark.parametrize("tokenizer", ["byte", "word", "bpe"])
+@pytest.mark.parametrize("tokenizer", ["byte", "word", "bpe", "sentencepiece"])
 def test_each_tokenizer_scheme_encodes_and_decodes_as_zoo_does(
         tokenizer: str, registry: Registry, small_corpus: Path, libraries: Path,
         browser: Any, tmp_path: Path) -> None:
     run, export = tmp_path / "run", tmp_path / "web"
     sizes = {"bpe": ["--set", "tokenizer.vocab_size=300"],
-             "word": ["--set", "tokenizer.vocab_size=400"]}.get(tokenizer, [])
+             "word": ["--set", "tokenizer.vocab_size=400"],
+             "sentencepiece": ["--set", "tokenizer.vocab_size=400"]}.get(tokenizer, [])
     invoke(registry, "train", "gru", "--tokenizer", tokenizer, "--data", str(small_corpus),
            "--out", str(run), *FEW_STEPS, "--block-size", "16", *sizes,
            "--set", "model.embed=16", "--set", "model.hidden=24")

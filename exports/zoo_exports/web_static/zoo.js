@@ -105,11 +105,49 @@ async function huggingfaceTokenizer(spec, json, options) {
                           "re-export with --tokenizers-dir for offline use");
   }
   const tokenizer = new library.Tokenizer(json, {});
+  const encodePiece = (text) => Array.from(tokenizer.encode(text, { add_special_tokens: false }).ids);
+  const encodeText = spec.byte_fallback ? byteFallback(json, encodePiece) : encodePiece;
+  const special = new Set(spec.special_ids || []);
   return {
     endOfText: spec.end_of_text_id ?? null,
-    encode: (text) => Array.from(tokenizer.encode(text, { add_special_tokens: false }).ids),
-    decode: (tokens) => // tokenizers.js refuses an empty list
-      (tokens.length ? tokenizer.decode(tokens, { skip_special_tokens: true }) : ""),
+    encode(text) {
+      if (spec.newline_id == null) return encodeText(text);
+      // lines are encoded apart and joined by the newline's own id (sentencepiece)
+      return text.split("\n").flatMap((line, i) => [...(i ? [spec.newline_id] : []),
+                                                     ...(line ? encodeText(line) : [])]);
+    },
+    decode(tokens) {
+      const kept = tokens.filter((id) => !special.has(id));
+      return kept.length ? tokenizer.decode(kept, { skip_special_tokens: true }) : "";
+    },
+  };
+}
+
+/**
+ * Encoding with byte fallback, which tokenizers.js's Unigram lacks (it gives <unk>): a
+ * character that is no piece of the vocabulary becomes its UTF-8 bytes' tokens (<0xNN>),
+ * and the text between such characters is encoded as usual (no piece spans one).
+ */
+function byteFallback(json, encodePiece) {
+  const ids = new Map(json.model.vocab.map(([piece], id) => [piece, id]));
+  const covered = (ch) => ids.has(ch === " " ? "\u2581" : ch);
+  const bytes = new TextEncoder();
+  return (text) => {
+    const out = [];
+    let run = "";
+    for (const ch of text) { // code points
+      if (covered(ch)) {
+        run += ch;
+        continue;
+      }
+      if (run) out.push(...encodePiece(run));
+      run = "";
+      for (const b of bytes.encode(ch)) {
+        out.push(ids.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`));
+      }
+    }
+    if (run) out.push(...encodePiece(run));
+    return out;
   };
 }
 

@@ -121,8 +121,9 @@ class BPETokenizer:
 
     def portable(self) -> dict[str, object]:
         """Scheme ``huggingface``: the saved ``tokenizer.json``, read by any tokenizers library."""
-        return {"scheme": "huggingface", "file": _FILE,
-                "end_of_text_id": self.special_tokens.get(self.end_of_text or "")}
+        return {"scheme": "huggingface", "file": _FILE, "newline_id": None,
+                "end_of_text_id": self.special_tokens.get(self.end_of_text or ""),
+                "special_ids": sorted(set(self.special_tokens.values()))}
 
     def save(self, directory: Path) -> None:
         self._loaded().save(str(Path(directory) / _FILE))

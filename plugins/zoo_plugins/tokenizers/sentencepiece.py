@@ -36,7 +36,47 @@ from zoo_plugins.tokenizers.special import END_OF_TEXT, choose_end_of_text
 
 _FILE = "sentencepiece.model"
 _INFO = "sentencepiece.json"  # which piece is end of text; absent in runs saved before it
+_HUGGINGFACE_FILE = "tokenizer.json"  # the same model for Hugging Face tokenizers, when exact
 NEWLINE = "\n"
+SPACE = "\u2581"  # SentencePiece's mark for a space
+_UNKNOWN = object()
+#: Text that every rewritten model must encode exactly as SentencePiece does, with the
+#: model's own pieces: runs of spaces, tabs, digits, marks, accents, scripts, emoji.
+PROBE = ("ROMEO:  Is the day so young?\tAy,  sir;  'tis 1592 -- \"quoth\" he!  "
+         "café naïve ünïcödé Ωμέγα 日本語 😀  ~@#$%^&*()_+[]{}|<>/\\ ")
+
+
+def huggingface_form(model_proto: bytes, encode: Any) -> Any:
+    """The model as a Hugging Face ``tokenizers`` Unigram that encodes like it, or None.
+
+    Only a unigram model with byte fallback, identity normalization, no dummy
+    prefix and whitespace kept (how zoo trains one) is rewritten: spaces become
+    ``▁``, text is split before each ``▁``, and the pieces keep their scores.
+    The rewrite is kept only if it encodes :data:`PROBE` and every piece's own
+    text exactly as ``encode`` does, line by line.
+    """
+    from sentencepiece import sentencepiece_model_pb2
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(model_proto)
+    trainer, normalizer = proto.trainer_spec, proto.normalizer_spec
+    if (trainer.model_type != trainer.UNIGRAM or not trainer.byte_fallback
+            or normalizer.name != "identity" or normalizer.add_dummy_prefix
+            or normalizer.remove_extra_whitespaces or trainer.treat_whitespace_as_suffix):
+        return None
+    tokenizer = Tokenizer(models.Unigram([(p.piece, p.score) for p in proto.pieces],
+                                         unk_id=trainer.unk_id, byte_fallback=True))
+    tokenizer.normalizer = normalizers.Replace(" ", SPACE)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE,
+                                                       prepend_scheme="never", split=True)
+    tokenizer.decoder = decoders.Sequence([decoders.Replace(SPACE, " "),
+                                           decoders.ByteFallback(), decoders.Fuse()])
+    normal = [p.piece.replace(SPACE, " ") for p in proto.pieces if p.type == p.NORMAL]
+    for line in [PROBE, " ".join(normal), "".join(normal)]:
+        if tokenizer.encode(line, add_special_tokens=False).ids != list(encode(line)):
+            return None
+    return tokenizer
 
 
 @dataclass
@@ -95,6 +135,7 @@ class SentencePieceTokenizer:
             raise ValueError("it holds no SentencePiece model")
         self._processor = processor
         self._model_proto = model_proto
+        self._huggingface_form: Any = _UNKNOWN  # made when first asked for
         # A newline is a piece of its own: the byte token of a byte-fallback model, or a "\n"
         # piece; a model with neither gets whole texts and treats newlines its own way.
         self._newline_id = next((i for i in map(processor.piece_to_id, ("<0x0A>", NEWLINE))
@@ -161,13 +202,31 @@ class SentencePieceTokenizer:
         return str(self._loaded().decode([int(i) for i in ids]))
 
     def portable(self) -> dict[str, object]:
-        """Scheme ``sentencepiece``: the saved model; lines encode apart, joined by ``newline_id``."""
-        return {"scheme": "sentencepiece", "file": _FILE, "newline_id": self._newline_id,
-                "end_of_text_id": self.special_tokens.get(self.end_of_text or "")}
+        """How clients outside Python encode: lines apart, joined by ``newline_id``.
+
+        Scheme ``huggingface`` (``tokenizer.json``, which JavaScript reads with
+        tokenizers.js) when :func:`huggingface_form` can rewrite the model
+        exactly, else scheme ``sentencepiece`` (the model file itself).
+        """
+        common = {"newline_id": self._newline_id,
+                  "end_of_text_id": self.special_tokens.get(self.end_of_text or ""),
+                  "special_ids": sorted(set(self.special_tokens.values()))}
+        if self._huggingface() is None:
+            return {"scheme": "sentencepiece", "file": _FILE, **common}
+        # byte_fallback: a character no piece holds is spelled with its UTF-8 byte tokens
+        return {"scheme": "huggingface", "file": _HUGGINGFACE_FILE, "byte_fallback": True,
+                **common}
+
+    def _huggingface(self) -> Any:
+        if self._huggingface_form is _UNKNOWN:
+            self._huggingface_form = huggingface_form(self._model_proto, self.encode)
+        return self._huggingface_form
 
     def save(self, directory: Path) -> None:
         self._loaded()
         (Path(directory) / _FILE).write_bytes(self._model_proto)
+        if self._huggingface() is not None:  # for clients outside Python (the web page)
+            self._huggingface().save(str(Path(directory) / _HUGGINGFACE_FILE))
         (Path(directory) / _INFO).write_text(json.dumps({"end_of_text": self.end_of_text}),
                                              "utf-8")
 
