@@ -177,6 +177,7 @@ def test_the_page_reports_tokens_per_second_and_screenshot(
         speed = float(browser.find_element("id", "speed").get_attribute(
             "data-tokens-per-second"))
         assert speed > 0 and "tokens/s" in page.text_of("speed")
+        assert "onnxruntime-web wasm" in page.text_of("about")  # the backend that loaded it
         browser.save_screenshot(str(tmp_path / "web-page.png"))
     assert (tmp_path / "web-page.png").stat().st_size > 10_000
     keep = os.environ.get("ZOO_SCREENSHOT_DIR")

@@ -70,12 +70,12 @@ async function generate() {
   }
 }
 
-async function start() {
+async function load() {
   setState("loading");
-  $("generate").addEventListener("click", generate);
-  $("stop").addEventListener("click", () => { stopRequested = true; });
+  $("error").hidden = true;
   try {
-    model = await loadExport(new URL("./", location.href));
+    model = await loadExport(new URL("./", location.href),
+                             { executionProviders: [$("backend").value, "wasm"] });
     const m = model.manifest;
     $("title").textContent = `${m.architecture}, trained ${m.trained_steps} steps`;
     $("about").textContent = `tokenizer ${m.tokenizer.name} (vocabulary ${m.vocab_size}), ` +
@@ -92,4 +92,8 @@ async function start() {
   }
 }
 
-start();
+$("generate").addEventListener("click", generate);
+$("stop").addEventListener("click", () => { stopRequested = true; });
+$("backend").addEventListener("change", load);
+if (!navigator.gpu) $("backend").querySelector("[value=webgpu]").disabled = true;
+load();

@@ -365,8 +365,9 @@ export class ZooModel {
 
 /**
  * Load the export served at ``baseUrl`` (a URL ending in "/").
- * ``options.executionProviders``: onnxruntime-web backends in order of preference
- * (default: WebGPU where the browser has it, then WebAssembly).
+ * ``options.executionProviders``: onnxruntime-web backends in order of preference, the
+ * first that loads the model is used (default ["wasm"]; the page offers WebGPU where the
+ * browser has it); ``options.threads``: WebAssembly threads (default 1).
  */
 export async function loadExport(baseUrl, options = {}) {
   const manifest = await fetchFile(new URL("manifest.json", baseUrl), "manifest.json", "json");
@@ -379,8 +380,9 @@ export async function loadExport(baseUrl, options = {}) {
   // One thread: a step at batch 1 is too small to share out (and more than one needs a
   // cross-origin-isolated page); options.threads overrides it.
   ort.env.wasm.numThreads = options.threads ?? 1;
-  const providers = options.executionProviders ||
-    (globalThis.navigator?.gpu ? ["webgpu", "wasm"] : ["wasm"]);
+  // WebAssembly first: at batch 1 a step is too small for a GPU to win back the trip
+  // there and back; ask for ["webgpu", "wasm"] to try the GPU first.
+  const providers = options.executionProviders || ["wasm"];
   let session = null;
   let backend = null;
   const failures = [];
