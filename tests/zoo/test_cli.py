@@ -51,7 +51,7 @@ def test_every_command_has_help(runner, registry, command):
 def test_the_help_test_covers_every_builtin_command():
     listed = {" ".join(path) for path in command_paths(INSTALLED)}
     builtins = {"list", "data", "data stats", "train", "sample", "chat", "show", "inspect",
-                "eval", "compare", "export", "plugin", "plugin new"}
+                "eval", "compare", "export", "serve", "plugin", "plugin new"}
     assert builtins <= listed
 
 
