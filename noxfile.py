@@ -37,6 +37,8 @@ RUFF = "ruff==0.17.6"
 MYPY = ["mypy==2.4.1", "types-tqdm==4.70.0.20261106"]
 PACKAGES = {"zoo", "zoo_plugins", "zoo_exports"}
 CORPUS = "zoo_plugins/datasets/data/tinyshakespeare.txt.gz"
+#: The export manifest's JSON Schema, read by zoo and shipped for clients in other languages.
+SCHEMA = "zoo_exports/manifest.schema.json"
 #: What the sdist holds (pyproject.toml's only-include): the sources, tests and tools.
 SDIST_PATHS = PYPROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["only-include"]
 #: The Python versions pyproject.toml's classifiers declare (requires-python agrees).
@@ -93,7 +95,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def build_check(session: nox.Session) -> None:
     """Build both archives: the wheel holds exactly zoo, zoo_plugins, zoo_exports (and the
-    packaged corpus); the sdist holds exactly the tracked sources, nothing a checkout made."""
+    packaged corpus and manifest schema); the sdist holds exactly the tracked sources,
+    nothing a checkout made."""
     session.install("build")
     out = Path(session.create_tmp()) / "dist"
     session.run("python", "-m", "build", "--outdir", str(out), silent=True)
@@ -104,8 +107,9 @@ def build_check(session: nox.Session) -> None:
     names = {t for t in tops if not t.endswith((".dist-info", ".data"))}
     if names != PACKAGES:
         session.error(f"wheel top-level names are {sorted(names)}, expected {sorted(PACKAGES)}")
-    if CORPUS not in wheel_files:
-        session.error(f"the wheel lacks {CORPUS}")
+    for required in (CORPUS, SCHEMA):
+        if required not in wheel_files:
+            session.error(f"the wheel lacks {required}")
     session.log(f"{wheel.name}: top-level packages {sorted(names)}")
 
     [sdist] = out.glob("*.tar.gz")
@@ -120,7 +124,7 @@ def build_check(session: nox.Session) -> None:
 
 
 BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "list", "quality",
-              "makemore", "fine_tuning"]
+              "makemore", "fine_tuning", "web"]
 
 
 @nox.session(default=False)

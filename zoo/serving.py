@@ -58,4 +58,5 @@ def web_server(folder: Path, host: str = "127.0.0.1", port: int = 8000
 def page_url(server: http.server.ThreadingHTTPServer) -> str:
     """The address of the page the server serves."""
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}/"
+    address = host.decode() if isinstance(host, bytes) else host  # typeshed allows bytes
+    return f"http://{address}:{port}/"

@@ -43,10 +43,14 @@ from zoo.documents import end_of_text_id
 from zoo.errors import ZooError
 from zoo_exports.manifest import (
     FORMAT_VERSION,
+    LOGITS_ROLE,
     MANIFEST_FILE,
     MODEL_FILE,
     PROVIDERS_KEY,
+    STATE_ROLE,
+    TOKEN_ROLE,
     TOKENIZER_DIR,
+    check_written,
 )
 from zoo_exports.step import OneStep, StateTensor, describe_state, example_state
 
@@ -136,8 +140,8 @@ def rollout_difference(model: Any, session: Any, states: list[StateTensor], voca
     return worst
 
 
-def _tensor_entry(name: str, dtype: str, shape: list[Any]) -> dict[str, Any]:
-    return {"name": name, "dtype": dtype, "shape": shape}
+def _tensor_entry(name: str, role: str, dtype: str, shape: list[Any]) -> dict[str, Any]:
+    return {"name": name, "role": role, "dtype": dtype, "shape": shape}
 
 
 def _symbolic(shape: tuple[int, ...], batch_axis: int | None) -> list[Any]:
@@ -158,14 +162,46 @@ def component_providers(loaded: Any) -> dict[str, dict[str, str]]:
     return {kind: p.record() for kind, p in providers.items() if p is not None}
 
 
+#: The default of ``zoo sample --max-new-tokens``, recorded as the manifest's default.
+MAX_NEW_TOKENS = 500
+#: The manifest's ``sampling.how``: the loop every client runs, in words.
+SAMPLING_HOW = (
+    "Set every state input to its state entry's initial value (zeros, or the .npy value at "
+    "batch 1 repeated along batch_axis). Feed end_of_text first when it is not null (when it "
+    "is null and the prompt is empty, feed start_text encoded instead), then the prompt's "
+    "tokens (tokenizer.portable: no begin token), one token per step: the token input gets "
+    "the id (int64, [batch, 1]), each state input the value its state output gave on the "
+    "step before. After the last prompt token, choose the next id from the logits output "
+    "(temperature 0: the argmax; else the softmax of logits / temperature, after top_k and "
+    "top_p), feed it the same way, and repeat. A sample ends when it draws end_of_text, "
+    "which is not part of its text, or after max_new_tokens; decode its ids with "
+    "tokenizer.portable. zoo refuses a prompt its tokenizer cannot give back; a client may "
+    "map unseen text to the unknown id instead."
+)
+
+
+def portable_tokenizer(tokenizer: Any) -> dict[str, Any] | None:
+    """The tokenizer's ``portable()`` description, or None for one without that method."""
+    describe = getattr(tokenizer, "portable", None)
+    return dict(describe()) if callable(describe) else None
+
+
 def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha256: str,
                    parity: dict[str, Any], quantized: str | None) -> dict[str, Any]:
-    """Everything an onnxruntime client in any language needs to drive the step."""
+    """Everything an onnxruntime client in any language needs to drive the step (format 2).
+
+    The manifest is checked against ``manifest.schema.json`` before it is
+    returned; one that fails it is a bug, and the export stops, leaving nothing.
+    """
     import dataclasses
+
+    from zoo.sampling_loop import SamplingSettings
 
     vocab = loaded.vocab_size
     tokenizer = loaded.tokenizer
-    return {
+    defaults = SamplingSettings()
+    shapes = {s.name: _symbolic(s.shape, s.batch_axis) for s in states}
+    manifest = {
         "format_version": FORMAT_VERSION,
         "exporter": EXPORTER_NAME,
         "zoo_version": __version__,
@@ -183,20 +219,23 @@ def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha
             "name": loaded.config.tokenizer.name,
             "config": dataclasses.asdict(loaded.config.tokenizer.config),
             "directory": TOKENIZER_DIR,
+            "portable": portable_tokenizer(tokenizer),
         },
-        "inputs": [_tensor_entry("input_ids", "int64", ["batch", 1])] + [
-            _tensor_entry(s.name, DTYPES[s.dtype], _symbolic(s.shape, s.batch_axis))
-            for s in states
+        "inputs": [_tensor_entry("input_ids", TOKEN_ROLE, "int64", ["batch", 1])] + [
+            _tensor_entry(s.name, STATE_ROLE, DTYPES[s.dtype], shapes[s.name]) for s in states
         ],
-        "outputs": [_tensor_entry("logits", "float32", ["batch", vocab])] + [
-            _tensor_entry(f"{s.name}_out", DTYPES[s.dtype], _symbolic(s.shape, s.batch_axis))
+        "outputs": [_tensor_entry("logits", LOGITS_ROLE, "float32", ["batch", vocab])] + [
+            _tensor_entry(f"{s.name}_out", STATE_ROLE, DTYPES[s.dtype], shapes[s.name])
             for s in states
         ],
         "state": [
-            {"input": s.name, "output": f"{s.name}_out", "batch_axis": s.batch_axis,
+            {"input": s.name, "output": f"{s.name}_out", "dtype": DTYPES[s.dtype],
+             "shape": shapes[s.name], "batch_axis": s.batch_axis,
              "initial": "zeros" if s.zeros else f"initial_state/{s.name}.npy"}
             for s in states
         ],
+        # the contract's state has fixed shapes, so the step may be run without end
+        "max_steps": None,
         "dataset": {
             "name": loaded.config.dataset.name,
             "config": dataclasses.asdict(loaded.config.dataset.config),
@@ -204,17 +243,16 @@ def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha
         "sampling": {
             "start_text": "\n",
             "end_of_text": end_of_text_id(tokenizer),
-            "temperature": 0.8,
-            "top_k": None,
-            "top_p": None,
-            "max_new_tokens": 500,
-            "how": "feed end_of_text (when not null; else start_text when the prompt is "
-                   "empty), then the prompt's tokens, one at a time from the initial state; "
-                   "then feed each chosen token with the state outputs as the next state "
-                   "inputs; a sample ends when it draws end_of_text",
+            "temperature": defaults.temperature,
+            "top_k": defaults.top_k,
+            "top_p": defaults.top_p,
+            "max_new_tokens": MAX_NEW_TOKENS,
+            "how": SAMPLING_HOW,
         },
         "parity": parity,
     }
+    check_written(manifest)
+    return manifest
 
 
 @contextlib.contextmanager
@@ -349,5 +387,6 @@ def export_onnx(
         manifest = build_manifest(loaded, states, opset, digest, parity, quantize)
         if finish is not None:
             finish(temp, manifest)
+            check_written(manifest)  # what finish added is held to the schema too
         (temp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -47,8 +47,8 @@ IMPORT_MAP_MARK = "<!--IMPORT_MAP-->"
 class WebExportConfig(OnnxExportConfig):
     """Options of the web exporter (``--set export.KEY=VALUE``); the ONNX options apply too."""
 
-    ort_dir: str | None = None  # a local onnxruntime-web (npm package or its dist/) to copy in; default: the pinned CDN
-    tokenizers_dir: str | None = None  # a local @huggingface/tokenizers to copy in (bpe only); default: the pinned CDN
+    ort_dir: str | None = None  # local onnxruntime-web to copy in; None: a pinned CDN URL
+    tokenizers_dir: str | None = None  # local tokenizers.js (bpe, sentencepiece); None: CDN
 
 
 class WebExporter(OnnxExporter):
@@ -102,7 +102,7 @@ def _portable_form(tokenizer: Any, name: str) -> dict[str, Any]:
     describe = getattr(tokenizer, "portable", None)
     portable = describe() if callable(describe) else None
     scheme = portable.get("scheme") if isinstance(portable, dict) else None
-    if scheme not in WEB_SCHEMES:
+    if not isinstance(portable, dict) or scheme not in WEB_SCHEMES:
         why = (f"its portable scheme {scheme!r} has no JavaScript form yet" if scheme
                else "it describes no portable form (a portable() method)")
         raise ZooError(f"the web page cannot encode text with the {name!r} tokenizer: {why}; "

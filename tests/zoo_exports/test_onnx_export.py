@@ -73,20 +73,29 @@ def test_manifest_describes_how_to_drive_the_step(export_small, registry):
 
     _, out, _ = export_small("transformer")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["format_version"] == 1 and manifest["zoo_version"] == zoo.__version__
+    assert manifest["format_version"] == 2 and manifest["zoo_version"] == zoo.__version__
     assert manifest["architecture"] == "transformer" and manifest["opset"] == 17
     vocab = manifest["vocab_size"]
-    assert manifest["inputs"][0] == {"name": "input_ids", "dtype": "int64", "shape": ["batch", 1]}
-    assert manifest["outputs"][0] == {"name": "logits", "dtype": "float32",
+    assert manifest["inputs"][0] == {"name": "input_ids", "role": "token", "dtype": "int64",
+                                     "shape": ["batch", 1]}
+    assert manifest["outputs"][0] == {"name": "logits", "role": "logits", "dtype": "float32",
                                       "shape": ["batch", vocab]}
+    assert {t["role"] for t in manifest["inputs"][1:] + manifest["outputs"][1:]} == {"state"}
     # each layer's keys and values, then the position: outputs wired to the next step's inputs
     assert [(w["input"], w["output"]) for w in manifest["state"]] == [
         ("keys0", "keys0_out"), ("values0", "values0_out"), ("keys1", "keys1_out"),
         ("values1", "values1_out"), ("position", "position_out")]
     by_name = {t["name"]: t for t in manifest["inputs"] + manifest["outputs"]}
     assert by_name["keys1"]["shape"] == ["batch", 2, 16, 16] == by_name["keys1_out"]["shape"]
-    assert by_name["position"] == {"name": "position", "dtype": "int64", "shape": ["batch"]}
+    assert by_name["position"] == {"name": "position", "role": "state", "dtype": "int64",
+                                   "shape": ["batch"]}
     assert all(w["initial"] == "zeros" for w in manifest["state"])
+    # each state entry states its own dtype, shape and batch axis
+    assert manifest["state"][-1] == {"input": "position", "output": "position_out",
+                                     "dtype": "int64", "shape": ["batch"], "batch_axis": 0,
+                                     "initial": "zeros"}
+    assert manifest["max_steps"] is None  # the sliding window steps past block_size
+    assert manifest["tokenizer"]["portable"]["scheme"] == "char"
     assert manifest["sampling"]["temperature"] == 0.8
     assert manifest["special_tokens"] == {"<unk>": 0, "<|endoftext|>": 1}
     assert manifest["sampling"]["end_of_text"] == 1  # where a sample starts and ends
@@ -142,13 +151,13 @@ def test_num_samples_are_sampled_as_one_batch(registry, export_small, monkeypatc
 
     _, out, _ = export_small("gru-tied")
     batch_sizes = []
-    original = onnx_sampler.OnnxStep.step
+    original = onnx_sampler.BoundStep.__call__
 
-    def spy(self, token_ids, state):
+    def spy(self, token_ids):
         batch_sizes.append(len(token_ids))
-        return original(self, token_ids, state)
+        return original(self, token_ids)
 
-    monkeypatch.setattr(onnx_sampler.OnnxStep, "step", spy)
+    monkeypatch.setattr(onnx_sampler.BoundStep, "__call__", spy)
     options = ["sample", "--onnx", str(out), "--num-samples", "4", "--seed", "3",
                "--max-new-tokens", "30"]
     first = CliRunner().invoke(cli, options, obj=registry)
@@ -230,9 +239,9 @@ def test_the_default_export_goes_inside_the_run_and_is_never_overwritten(
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["export", "RUN"], "choose one exporter: --onnx, or --exporter NAME"),
+    (["export", "RUN"], "choose one exporter: --onnx, --web, or --exporter NAME"),
     (["export", "RUN", "--onnx", "--set", "export.opsett=18"], "unknown key 'export.opsett'"),
-    (["export", "RUN", "--exporter", "tflite"], "no exporter 'tflite'; available: onnx"),
+    (["export", "RUN", "--exporter", "tflite"], "no exporter 'tflite'; available: onnx, web"),
     (["sample", "--onnx", "MISSING"], "does not exist; make one with `zoo export RUN --onnx`"),
     (["sample", "RUN", "--onnx", "MISSING"], "give a run directory, or --onnx EXPORT_DIR"),
 ])
@@ -254,21 +263,75 @@ def test_a_tampered_model_file_is_refused(registry, export_small, tmp_path):
     assert "does not match the sha256 in manifest.json" in one_line_error(result)
 
 
-def test_the_readme_numpy_loop_drives_an_export(export_small):
-    """The README's ~20-line loop, run as written (only the export path changed)."""
-    _, out, _ = export_small("lstm")
+def readme_numpy_loop(export: Path, prompt: str, greedy: bool = True) -> str:
+    """The README's numpy loop, with only the export, the prompt and (greedy) temperature 0
+    put in."""
     readme = (REPO / "README.md").read_text("utf-8")
     code = re.search(r"<!-- numpy-loop -->\s*```python\n(.*?)```", readme, re.DOTALL)
     assert code, "README.md should hold the numpy loop after a <!-- numpy-loop --> marker"
-    source, replaced = re.subn(r'^export = ".*"', f"export = {str(out)!r}", code.group(1),
+    source, replaced = re.subn(r"^export, prompt = .*$",
+                               lambda _: f"export, prompt = {str(export)!r}, {prompt!r}",
+                               code.group(1), flags=re.MULTILINE)
+    assert replaced == 1
+    source, replaced = re.subn(r'^temperature, end = sampling\["temperature"\]',
+                               "temperature, end = 0" if greedy else r"\g<0>", source,
                                flags=re.MULTILINE)
     assert replaced == 1
-    assert len(source.strip().splitlines()) <= 30
-    source += "\nimport sys\nassert 'torch' not in sys.modules and 'zoo' not in sys.modules\n"
-    result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True)
+    assert len(source.strip().splitlines()) <= 60  # a loop a reader takes in at once
+    return source
+
+
+def test_the_readme_numpy_loop_samples_at_the_manifests_temperature(export_small):
+    _, out, _ = export_small("lstm")
+    result = subprocess.run([sys.executable, "-c", readme_numpy_loop(out, "ROMEO:", False)],
+                            capture_output=True, text=True, encoding="utf-8")
     assert result.returncode == 0, result.stderr
-    # 200 tokens, or fewer where the barely trained model drew end of text
+    # up to 500 tokens, or fewer where the barely trained model drew end of text
     assert result.stdout.startswith("ROMEO:") and len(result.stdout) > len("ROMEO:\n")
+
+
+#: (architecture or None for a gru run with that tokenizer, tokenizer, prompt, whether the
+#: prompt has a character the vocabulary lacks, which zoo sample refuses).
+README_LOOP_CASES = [
+    ("transformer", "char", "ROMEO:", False),
+    ("gru", "char", "ROMEO\U0001f600 \u00e9:", True),
+    (None, "byte", "ROMEO\U0001f600 \u00e9:", False),
+    (None, "bpe", "ROMEO\U0001f600 \u00e9:\nJULIET:", False),
+    (None, "word", "First Citizen:", False),
+    (None, "sentencepiece", "ROMEO\U0001f600 \u00e9:\nJULIET:", False),
+]
+
+
+@pytest.mark.parametrize(("architecture", "tokenizer", "prompt", "unseen"), README_LOOP_CASES,
+                         ids=[f"{c[1]}-{c[0] or 'gru'}{'-unseen' if c[3] else ''}"
+                              for c in README_LOOP_CASES])
+def test_the_readme_numpy_loop_prints_what_zoo_sample_prints(
+        registry, export_small, export_with_tokenizer, monkeypatch, architecture, tokenizer,
+        prompt, unseen):
+    """The README's loop, run as written without torch or zoo, gives zoo's greedy text.
+
+    For a char prompt with a character the vocabulary lacks, which ``zoo sample``
+    refuses, it gives what zoo samples once that refusal is lifted: zoo's tokenizer
+    maps the character to <unk>, as the loop does.
+    """
+    import zoo.sampling_loop
+
+    export = (export_small(architecture)[1] if architecture
+              else export_with_tokenizer(tokenizer)[1])
+    source = readme_numpy_loop(export, prompt)
+    source += "\nimport sys\nassert 'torch' not in sys.modules and 'zoo' not in sys.modules\n"
+    result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
+                            encoding="utf-8")
+    assert result.returncode == 0, result.stderr
+    options = ["sample", "--onnx", str(export), "--prompt", prompt, "--temperature", "0"]
+    if unseen:
+        assert "cannot represent" in one_line_error(CliRunner().invoke(cli, options,
+                                                                       obj=registry))
+        monkeypatch.setattr(zoo.sampling_loop, "_refuse_unrepresentable", lambda *a: None)
+    from_zoo = CliRunner().invoke(cli, options, obj=registry)
+    assert from_zoo.exit_code == 0, from_zoo.output
+    assert result.stdout.startswith(prompt) and len(result.stdout) > len(prompt) + 1
+    assert result.stdout == from_zoo.output
 
 
 def test_int8_says_what_stays_in_float(registry, train_small, tmp_path):

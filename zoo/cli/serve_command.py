@@ -14,7 +14,7 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 lets other machines in).")
 def serve_command(export: Path, port: int, host: str) -> None:
-    """Serve the web EXPORT (from `zoo export RUN --web`) until Ctrl-C; the page samples in the browser."""
+    """Serve the web EXPORT (from `zoo export RUN --web`) on localhost until Ctrl-C."""
     from zoo.serving import page_url, web_server
 
     server = web_server(export, host, port)

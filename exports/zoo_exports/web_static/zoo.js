@@ -116,7 +116,7 @@ async function huggingfaceTokenizer(spec, json, options) {
       return text.split("\n").flatMap((line, i) => [...(i ? [spec.newline_id] : []),
                                                      ...(line ? encodeText(line) : [])]);
     },
-    decode(tokens) {
+    decode: spec.byte_fallback ? byteFallbackDecoder(json, special) : (tokens) => {
       const kept = tokens.filter((id) => !special.has(id));
       return kept.length ? tokenizer.decode(kept, { skip_special_tokens: true }) : "";
     },
@@ -148,6 +148,30 @@ function byteFallback(json, encodePiece) {
     }
     if (run) out.push(...encodePiece(run));
     return out;
+  };
+}
+
+/**
+ * Decoding with byte fallback as SentencePiece does it: each piece's text with "▁" read as a
+ * space, <0xNN> pieces as bytes, and the whole read as UTF-8 (a broken sequence gives
+ * U+FFFD for each bad part, as Python's "replace"; tokenizers.js would replace every byte).
+ */
+function byteFallbackDecoder(json, special) {
+  const utf8 = new TextEncoder();
+  const bytesOf = json.model.vocab.map(([piece]) => {
+    const byte = /^<0x([0-9A-F]{2})>$/.exec(piece);
+    return byte ? Uint8Array.of(parseInt(byte[1], 16)) : utf8.encode(piece.replaceAll("\u2581", " "));
+  });
+  const decoder = new TextDecoder("utf-8");
+  return (tokens) => {
+    const parts = tokens.filter((id) => !special.has(id)).map((id) => bytesOf[id]);
+    const joined = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    return decoder.decode(joined);
   };
 }
 

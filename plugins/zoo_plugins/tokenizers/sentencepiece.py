@@ -43,7 +43,8 @@ _UNKNOWN = object()
 #: Text that every rewritten model must encode exactly as SentencePiece does, with the
 #: model's own pieces: runs of spaces, tabs, digits, marks, accents, scripts, emoji.
 PROBE = ("ROMEO:  Is the day so young?\tAy,  sir;  'tis 1592 -- \"quoth\" he!  "
-         "café naïve ünïcödé Ωμέγα 日本語 😀  ~@#$%^&*()_+[]{}|<>/\\ ")
+         "café naïve ünïcödé Ωμέγα 日本語 😀  ~@#$%^&*()_+[]{}|<>/\\ "
+         "<unk> <s> </s> <|endoftext|> ")
 
 
 def huggingface_form(model_proto: bytes, encode: Any) -> Any:
@@ -53,20 +54,26 @@ def huggingface_form(model_proto: bytes, encode: Any) -> Any:
     prefix and whitespace kept (how zoo trains one) is rewritten: spaces become
     ``▁``, text is split before each ``▁``, and the pieces keep their scores.
     The rewrite is kept only if it encodes :data:`PROBE` and every piece's own
-    text exactly as ``encode`` does, line by line.
+    text exactly as ``encode`` does, line by line. One difference is left: text
+    that spells a byte piece (``<0x41>``) is that piece here, six characters in
+    SentencePiece (the byte pieces keep their names: byte fallback finds them so).
     """
     from sentencepiece import sentencepiece_model_pb2
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]  # generated
     proto.ParseFromString(model_proto)
     trainer, normalizer = proto.trainer_spec, proto.normalizer_spec
     if (trainer.model_type != trainer.UNIGRAM or not trainer.byte_fallback
             or normalizer.name != "identity" or normalizer.add_dummy_prefix
             or normalizer.remove_extra_whitespaces or trainer.treat_whitespace_as_suffix):
         return None
-    tokenizer = Tokenizer(models.Unigram([(p.piece, p.score) for p in proto.pieces],
-                                         unk_id=trainer.unk_id, byte_fallback=True))
+    # SentencePiece never matches a control or unknown piece in text ("<s>" typed in a
+    # prompt is three characters); written with a space, which the normalizer turns into
+    # "▁", no text can match them either (their ids decode to "" as special tokens anyway)
+    hidden = {proto.pieces[0].CONTROL, proto.pieces[0].UNKNOWN}
+    vocab = [(" " + p.piece if p.type in hidden else p.piece, p.score) for p in proto.pieces]
+    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=trainer.unk_id, byte_fallback=True))
     tokenizer.normalizer = normalizers.Replace(" ", SPACE)
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE,
                                                        prepend_scheme="never", split=True)
