@@ -39,6 +39,8 @@ PACKAGES = {"zoo", "zoo_plugins", "zoo_exports"}
 CORPUS = "zoo_plugins/datasets/data/tinyshakespeare.txt.gz"
 #: The export manifest's JSON Schema, read by zoo and shipped for clients in other languages.
 SCHEMA = "zoo_exports/manifest.schema.json"
+#: The web exporter's page and module, copied into every web export.
+WEB_PAGE = [f"zoo_exports/web_static/{name}" for name in ("index.html", "page.js", "zoo.js")]
 #: What the sdist holds (pyproject.toml's only-include): the sources, tests and tools.
 SDIST_PATHS = PYPROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["only-include"]
 #: The Python versions pyproject.toml's classifiers declare (requires-python agrees).
@@ -95,7 +97,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def build_check(session: nox.Session) -> None:
     """Build both archives: the wheel holds exactly zoo, zoo_plugins, zoo_exports (and the
-    packaged corpus and manifest schema); the sdist holds exactly the tracked sources,
+    packaged corpus, manifest schema and web page); the sdist holds exactly the tracked sources,
     nothing a checkout made."""
     session.install("build")
     out = Path(session.create_tmp()) / "dist"
@@ -107,7 +109,7 @@ def build_check(session: nox.Session) -> None:
     names = {t for t in tops if not t.endswith((".dist-info", ".data"))}
     if names != PACKAGES:
         session.error(f"wheel top-level names are {sorted(names)}, expected {sorted(PACKAGES)}")
-    for required in (CORPUS, SCHEMA):
+    for required in (CORPUS, SCHEMA, *WEB_PAGE):
         if required not in wheel_files:
             session.error(f"the wheel lacks {required}")
     session.log(f"{wheel.name}: top-level packages {sorted(names)}")

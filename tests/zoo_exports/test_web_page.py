@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from click.testing import CliRunner
-
 from web_browser import Page, chromium_session, require_browser, served, web_libraries
+
 from zoo.cli import cli
 from zoo.registry import Registry
 
