@@ -50,6 +50,12 @@ class OnnxExporter:
 
     def export(self, loaded: Any, out_dir: Path, log: Callable[[str], None] = print
                ) -> dict[str, Any]:
+        return self.export_step(loaded, out_dir, log)
+
+    def export_step(self, loaded: Any, out_dir: Path, log: Callable[[str], None],
+                    finish: Callable[[Path, dict[str, Any]], None] | None = None
+                    ) -> dict[str, Any]:
+        """Write the ONNX export with this config; ``finish`` adds to it (see export_onnx)."""
         from zoo_exports.onnx_export import export_onnx
 
         config = self.config
@@ -57,6 +63,7 @@ class OnnxExporter:
             loaded, Path(out_dir), opset=config.opset,
             quantize=None if config.quantize == "none" else config.quantize,
             parity_steps=config.parity_steps, tolerance=config.tolerance, log=log,
+            finish=finish,
         )
 
     def generate(self, registry: Any, export_dir: Path, **options: Any) -> list[str]:

@@ -61,8 +61,6 @@ class WebExporter(OnnxExporter):
 
     def export(self, loaded: Any, out_dir: Path, log: Callable[[str], None] = print
                ) -> dict[str, Any]:
-        from zoo_exports.onnx_export import export_onnx
-
         portable = _portable_form(loaded.tokenizer, loaded.config.tokenizer.name)
         ort_files = _local_package(self.config.ort_dir, "--ort-dir", "onnxruntime-web",
                                    ORT_WEB_VERSION, ORT_BUNDLE, ORT_RUNTIME)
@@ -88,13 +86,7 @@ class WebExporter(OnnxExporter):
             _write_page(directory, imports)
             _write_licences(directory, manifest, imports)
 
-        config = self.config
-        return export_onnx(
-            loaded, Path(out_dir), opset=config.opset,
-            quantize=None if config.quantize == "none" else config.quantize,
-            parity_steps=config.parity_steps, tolerance=config.tolerance, log=log,
-            finish=add_page,
-        )
+        return self.export_step(loaded, out_dir, log, finish=add_page)
 
 
 def _portable_form(tokenizer: Any, name: str) -> dict[str, Any]:
