@@ -1,7 +1,10 @@
 """Choosing the next token from logits, and streaming decoded text. numpy only, no torch.
 
 Both the PyTorch sampler and the onnxruntime sampler use these, so that the
-same settings and seed give the same choices on either path.
+same settings and seed give the same choices on either path: the PyTorch
+sampler chooses with :func:`token_chooser`; the onnxruntime sampler computes
+the same formula inside its graph, from the same draws, and runs the same
+loop (:func:`continue_choices`).
 """
 
 from __future__ import annotations
@@ -37,29 +40,102 @@ def choose_next(
     logits: np.ndarray, settings: SamplingSettings, rng: np.random.Generator
 ) -> np.ndarray:
     """Pick one token per row of ``logits`` (B, V); returns int64 ids (B,)."""
-    logits = np.asarray(logits, dtype=np.float64)
+    logits = np.asarray(logits)
+    return token_chooser(settings, *logits.shape)(logits, rng)
+
+
+Chooser = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def token_chooser(settings: SamplingSettings, rows: int, vocab: int) -> Chooser:
+    """:func:`choose_next` for logits of one shape (rows, vocab), its buffers made once.
+
+    The sampling loops call it once a token, so it does as little as it can:
+    greedy is one argmax; sampling works in place in one float64 buffer, and
+    one row finds its token by binary search in the running total. Every path
+    computes what the plain formula computes, operation for operation (the
+    float64 softmax of logits / temperature, top-k and top-p, then the first
+    index whose running total exceeds the draw), so a seed chooses the same
+    tokens on every path and at every batch size.
+    """
     if settings.temperature == 0:
-        return logits.argmax(axis=-1).astype(np.int64)
-    scores = logits / settings.temperature  # (B, V)
-    if settings.top_k is not None and settings.top_k < scores.shape[-1]:
-        kth = np.partition(scores, -settings.top_k, axis=-1)[:, -settings.top_k, None]
-        scores = np.where(scores < kth, -np.inf, scores)
-    probs = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        return _greedy
+    temperature = settings.temperature
+    top_k = settings.top_k if settings.top_k is not None and settings.top_k < vocab else None
+    top_p = settings.top_p if settings.top_p is not None and settings.top_p < 1 else None
+    scores = np.empty((rows, vocab), dtype=np.float64)  # (B, V), reused for every token
+    row = scores[0]  # (V,) one row's scores, when there is one
+
+    def choose(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if rows == 1 and top_p is None:
+            return _draw_one(logits[0], temperature, top_k, row, rng)
+        np.divide(logits, temperature, out=scores, dtype=np.float64)
+        if top_k is not None:
+            _keep_top_k(scores, top_k)
+        probs = _softmax_in_place(scores)
+        if top_p is not None:
+            probs = _nucleus(probs, top_p)
+        cumulative = np.add.accumulate(probs, axis=-1, out=probs)  # (B, V), np.cumsum's sums
+        # The first index whose running total exceeds the draw: always a token of nonzero
+        # probability, even for a draw of exactly 0 or a total that rounds below 1.
+        threshold = rng.random((rows, 1)) * cumulative[:, -1:]  # (B, 1)
+        return (cumulative <= threshold).sum(axis=-1).astype(np.int64)
+
+    return choose
+
+
+def _greedy(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The argmax of each row (B,): exact in the logits' own dtype, no float64 copy."""
+    return np.asarray(np.asarray(logits).argmax(axis=-1), dtype=np.int64)
+
+
+def _keep_top_k(scores: np.ndarray, top_k: int) -> None:
+    """Set every score below each row's k-th largest to -inf, in place."""
+    kth = np.partition(scores, -top_k, axis=-1)[..., -top_k, None]  # (..., 1)
+    np.copyto(scores, -np.inf, where=scores < kth)
+
+
+def _softmax_in_place(scores: np.ndarray) -> np.ndarray:
+    """exp(scores - max) / sum along the last axis, written over ``scores``.
+
+    The ufuncs' own reduce and accumulate are what ``max``, ``sum`` and
+    ``cumsum`` call, without their Python wrappers: the same sums, a few
+    microseconds a token cheaper.
+    """
+    np.subtract(scores, np.maximum.reduce(scores, axis=-1, keepdims=True), out=scores)
+    np.exp(scores, out=scores)
+    np.divide(scores, np.add.reduce(scores, axis=-1, keepdims=True), out=scores)
+    return scores
+
+
+def _nucleus(probs: np.ndarray, top_p: float) -> np.ndarray:
+    """``probs`` (B, V) cut to the smallest most-likely set whose mass reaches ``top_p``,
+    renormalised."""
+    order = np.argsort(-probs, axis=-1, kind="stable")  # (B, V) most likely first
+    sorted_probs = np.take_along_axis(probs, order, axis=-1)
+    # keep a token if the mass before it is still below p (the first is always kept)
+    keep_sorted = np.cumsum(sorted_probs, axis=-1) - sorted_probs < top_p
+    keep = np.zeros_like(keep_sorted)
+    np.put_along_axis(keep, order, keep_sorted, axis=-1)
+    probs = np.where(keep, probs, 0.0)
     probs /= probs.sum(axis=-1, keepdims=True)
-    if settings.top_p is not None and settings.top_p < 1:
-        order = np.argsort(-probs, axis=-1, kind="stable")  # (B, V) most likely first
-        sorted_probs = np.take_along_axis(probs, order, axis=-1)
-        # keep a token if the mass before it is still below p (the first is always kept)
-        keep_sorted = np.cumsum(sorted_probs, axis=-1) - sorted_probs < settings.top_p
-        keep = np.zeros_like(keep_sorted)
-        np.put_along_axis(keep, order, keep_sorted, axis=-1)
-        probs = np.where(keep, probs, 0.0)
-        probs /= probs.sum(axis=-1, keepdims=True)
-    cumulative = np.cumsum(probs, axis=-1)  # (B, V)
-    # The first index whose running total exceeds the draw: always a token of nonzero
-    # probability, even for a draw of exactly 0 or a total that rounds below 1.
-    threshold = rng.random((probs.shape[0], 1)) * cumulative[:, -1:]  # (B, 1)
-    return (cumulative <= threshold).sum(axis=-1).astype(np.int64)
+    return probs
+
+
+def _draw_one(logits: np.ndarray, temperature: float, top_k: int | None, scores: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+    """One row's token from its logits (V,), through ``scores`` (V,) float64: the batch
+    path's arithmetic on one row, and the count of running totals at or below the draw
+    found by binary search (a running total of probabilities never decreases)."""
+    np.divide(logits, temperature, out=scores, dtype=np.float64)
+    if top_k is not None:
+        _keep_top_k(scores, top_k)
+    _softmax_in_place(scores)
+    np.add.accumulate(scores, out=scores)
+    threshold = rng.random() * scores[-1]  # the value rng.random((1, 1)) would draw
+    if threshold != threshold:  # NaN logits: no running total is at or below NaN
+        return np.zeros(1, dtype=np.int64)
+    return np.array([scores.searchsorted(threshold, side="right")], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -189,44 +265,75 @@ def continue_sequences(
 
     ``logits`` (B, V) are the model's prediction after the prompt; ``step``
     feeds one chosen token per row (B,) with the carried state and returns the
-    next logits (B, V). A row ends at ``max_new_tokens``, or earlier as
-    ``stopping`` says (the end-of-text token and stop strings are not part of
-    its text); the loop ends when every row has. ``on_text`` streams text as
-    it completes (one row only). Returns each row's generated text.
+    next logits (B, V). Tokens are chosen by :func:`token_chooser`; the rest is
+    :func:`continue_choices`.
+    """
+    rows, vocab = logits.shape
+    choose = token_chooser(settings, rows, vocab)
+
+    def advance(next_ids: Sequence[int]) -> np.ndarray:
+        return choose(step(np.asarray(next_ids, dtype=np.int64)), rng)
+
+    # no choice, and so no draw, when no token is wanted (a shared generator stays put)
+    first = choose(logits, rng) if max_new_tokens > 0 else np.zeros(rows, dtype=np.int64)
+    return continue_choices(first, advance, decode=decode, max_new_tokens=max_new_tokens,
+                            on_text=on_text, stopping=stopping)
+
+
+def continue_choices(
+    first: Sequence[int] | np.ndarray,
+    advance: Callable[[Sequence[int]], Sequence[int] | np.ndarray],
+    *,
+    decode: Callable[[Sequence[int]], str],
+    max_new_tokens: int,
+    on_text: Callable[[str], None] | None = None,
+    stopping: Stopping | None = None,
+) -> list[str]:
+    """The loop of :func:`continue_sequences` for a step that chooses its tokens itself
+    (the onnxruntime sampler chooses inside the graph).
+
+    ``first`` (B,) are the ids chosen after the prompt; ``advance`` feeds chosen
+    ids (B,) with the carried state and returns the ids chosen next. A row
+    ends at ``max_new_tokens``, or earlier as ``stopping`` says (the
+    end-of-text token and stop strings are not part of its text); the loop
+    ends when every row has, and ``advance`` is called only while a choice is
+    still wanted. ``on_text`` streams text as it completes (one row only).
+    Returns each row's generated text.
     """
     stopping = stopping or Stopping()
-    rows = logits.shape[0]
+    end_of_text, strings = stopping.end_of_text, stopping.strings
+    rows = len(first)
     generated: list[list[int]] = [[] for _ in range(rows)]
     finished = [False] * rows
     cut_texts: list[str | None] = [None] * rows  # a row's text, cut at its stop string
-    streaming = on_text is not None and rows == 1
+    stream = on_text if rows == 1 else None
     incremental = IncrementalDecoder(decode)
     streamer = StoppingStreamer(decode, stopping)
+    chosen = first.tolist() if isinstance(first, np.ndarray) else list(first)
     for position in range(max_new_tokens):
-        next_ids = choose_next(logits, settings, rng)  # (B,)
-        for row, token in enumerate(next_ids.tolist()):
+        if position:  # the last choice needs no step after it
+            next_ids = advance(chosen)  # (B,)
+            chosen = next_ids.tolist() if isinstance(next_ids, np.ndarray) else list(next_ids)
+        for row, token in enumerate(chosen):
             if finished[row]:
                 continue
-            if token == stopping.end_of_text:
+            if token == end_of_text:
                 finished[row] = True
                 continue
             generated[row].append(token)
-            if stopping.strings:
+            if strings:
                 text = decode(generated[row])
                 end = stopping.cut(text)
                 if end is not None:
                     cut_texts[row], finished[row] = text[:end], True
-        if streaming and on_text is not None:
-            if stopping.strings:
-                on_text(streamer.update(generated[0]))
+        if stream is not None:
+            if strings:
+                stream(streamer.update(generated[0]))
             elif not finished[0]:  # without stop strings, only end of text finishes a row
-                on_text(incremental.push(next_ids.tolist()))
+                stream(incremental.push(chosen))
         if all(finished):
             break
-        if position + 1 < max_new_tokens:  # the last choice needs no step after it
-            logits = step(next_ids)
-    if streaming and on_text is not None:
-        on_text(streamer.update(generated[0], final=True) if stopping.strings
-                else incremental.flush())
+    if stream is not None:
+        stream(streamer.update(generated[0], final=True) if strings else incremental.flush())
     return [cut if cut is not None else decode(row)
             for cut, row in zip(cut_texts, generated, strict=True)]

@@ -2,9 +2,33 @@
 
 The loop is the one the manifest describes: start from the initial state,
 feed the prompt one token at a time, then feed each chosen token back with
-the state outputs wired to the state inputs. The loop that chooses tokens is
-:func:`zoo.sampling_loop.continue_sequences`, shared with the PyTorch sampler, so
-the same settings and seed choose alike on both paths.
+the state outputs wired to the state inputs. The loop that ends samples and
+streams their text is :func:`zoo.sampling_loop.continue_choices`, shared with
+the PyTorch sampler.
+
+What makes it fast (``tests/benchmarks/bench_onnx.py`` measures each part in
+its ablation table):
+
+- The tokens are chosen inside the graph, and many steps run in one
+  onnxruntime call. At load, the sampler wraps the step graph (in memory;
+  ``model.onnx`` stays as exported) in an ONNX ``Loop`` whose body is the
+  step followed by a head that computes, in float64, the formula
+  :func:`zoo.sampling_loop.token_chooser` computes in numpy, and feeds each
+  chosen token to the next step. Python then spends nothing per token but
+  handing it on. The uniform draws are the ones the numpy chooser would take
+  from the same seed, in the same order, so both choose the same tokens from
+  the same logits (see :func:`choosing_graph` for the one exception, a draw
+  within about 1e-16 of a boundary between two tokens).
+- The tensors are bound once (IOBinding): token ids, logits, the chosen
+  ids and two sets of state buffers that onnxruntime reads and writes in
+  place.
+- The session fixes the batch size, so shapes that depend on it are worked
+  out once, when the graph is optimized. The kernels onnxruntime then picks
+  may round differently in float32 (the transformer's logits move by about
+  1e-6, within the export's parity tolerance), as they already differed
+  from PyTorch's.
+- An export opened once stays open (:func:`open_export`) while its files are
+  unchanged.
 
 The tokenizer is rebuilt through the registry; if its plugin is gone, the
 error names the package the manifest recorded for it.
@@ -12,18 +36,44 @@ error names the package the manifest recorded for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import functools
+import math
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zoo.errors import ZooError
 from zoo.loading import damaged, load_tokenizer_files, reading, short_reason
-from zoo.sampling_loop import SamplingSettings, continue_sequences, prompt_ids, stopping_for
+from zoo.sampling_loop import (
+    SamplingSettings,
+    continue_choices,
+    continue_sequences,
+    prompt_ids,
+    stopping_for,
+)
+from zoo_exports.choosing_graph import (
+    CHOSEN,
+    DRAWS,
+    LAST_CHOSEN,
+    STEPS,
+    TEMPERATURE,
+    TOP_K,
+    TOP_P,
+    Choosing,
+    looping_graph,
+)
 from zoo_exports.manifest import (
+    LOGITS_ROLE,
     MANIFEST_FILE,
     MODEL_FILE,
     RE_EXPORT,
+    TOKEN_ROLE,
     inside_export,
     read_manifest,
     recorded_provider,
@@ -32,27 +82,78 @@ from zoo_exports.manifest import (
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
 #: The manifest's dtype -> onnxruntime's name for a tensor of it.
 ORT_TYPES = {"float32": "tensor(float)", "float16": "tensor(float16)", "int64": "tensor(int64)"}
+#: Steps in the first call of a choosing loop after the prompt, and at most in one call:
+#: each call takes twice as many as the one before, so a sample that ends early (at end
+#: of text) wastes few steps, and a long one makes few calls.
+FIRST_CALL_STEPS, MAX_CALL_STEPS = 4, 64
+#: The most logits one call returns (steps x batch x vocabulary), so that a big vocabulary
+#: at a big batch takes fewer steps a call instead of a big buffer.
+MAX_CALL_LOGITS = 4_000_000
 
 
 class OnnxStep:
-    """One onnxruntime session of the step graph, with its state wiring."""
+    """One onnxruntime session of the step graph, with its state wiring.
 
-    def __init__(self, export_dir: Path, threads: int | None = None) -> None:
+    ``threads`` is onnxruntime's intra-op thread count (None: its default, one
+    per core). ``batch_size`` fixes the graph's batch axis, so that onnxruntime
+    works out every shape that depends on it once, when it optimizes the
+    graph, rather than on every step (the transformer's graph is mostly such
+    shape arithmetic); the session then runs that batch size only.
+
+    With ``choose_for`` (and a ``batch_size``) the session runs the choosing
+    loop of :func:`looping_graph` for those settings instead of the bare step,
+    where the graph can take it; :attr:`choosing` says which head it has, None
+    for the bare step. Drive it with :meth:`choose`.
+    """
+
+    def __init__(self, export_dir: Path, threads: int | None = None,
+                 manifest: dict[str, Any] | None = None,
+                 choose_for: SamplingSettings | None = None,
+                 batch_size: int | None = None) -> None:
         import onnxruntime
 
         self.directory = Path(export_dir)
-        self.manifest = read_manifest(self.directory)
+        self.manifest = read_manifest(self.directory) if manifest is None else manifest
+        self.threads = threads
+        self.batch_size = batch_size
+        self.inputs = {entry["name"]: entry for entry in self.manifest["inputs"]}
+        self.token_name = _named_by_role(self.manifest["inputs"], TOKEN_ROLE, "input_ids")
+        self.logits_name = _named_by_role(self.manifest["outputs"], LOGITS_ROLE, "logits")
+        self.wiring = self.manifest["state"]
+        self.output_names = [self.logits_name, *[w["output"] for w in self.wiring]]
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        if batch_size is not None:
+            options.add_free_dimension_override_by_name("batch", batch_size)
         model_path = inside_export(self.directory, self.manifest["model_file"], "the model file")
+
+        def session(model: Any) -> Any:
+            return onnxruntime.InferenceSession(model, options,
+                                                providers=["CPUExecutionProvider"])
+
+        self.choosing: Choosing | None = None
         with reading(model_path, "the ONNX model", RE_EXPORT):
-            self.session = onnxruntime.InferenceSession(
-                str(model_path), options, providers=["CPUExecutionProvider"])
-        self.inputs = {entry["name"]: entry for entry in self.manifest["inputs"]}
-        self.wiring = self.manifest["state"]
-        self.output_names = ["logits", *[w["output"] for w in self.wiring]]
+            if choose_for is not None and batch_size is not None:
+                choosing = Choosing.of(choose_for, self.manifest["vocab_size"])
+                looping = self._looping(model_path, choosing, batch_size)
+                if looping is not None:
+                    with contextlib.suppress(*onnxruntime_errors()):  # else the bare step
+                        self.session = session(looping.SerializeToString())
+                        self.choosing = choosing
+            if self.choosing is None:
+                self.session = session(str(model_path))
         self._check_against_model()
+
+    def _looping(self, model_path: Path, choosing: Choosing, batch_size: int) -> Any | None:
+        """The model as :func:`looping_graph` makes it, or None where it cannot be."""
+        import onnx
+
+        if model_path.stat().st_size > 1_800_000_000:  # past what one protobuf may hold
+            return None
+        return looping_graph(onnx.load(str(model_path)), self.token_name, self.logits_name,
+                             [(w["input"], w["output"]) for w in self.wiring], choosing,
+                             self.manifest["vocab_size"], batch_size)
 
     def _check_against_model(self) -> None:
         """Refuse a manifest whose tensors differ from the model's: names, dtypes, sizes."""
@@ -70,12 +171,15 @@ class OnnxStep:
             if len(sizes) != len(entry["shape"]) or any(a != b for a, b in fixed):
                 raise damaged(path, "the export manifest", RE_EXPORT,
                               f"input {name!r} has shape {entry['shape']}, the model {sizes}")
-        unnamed = sorted(set(graph) - set(self.inputs)) + [
+        added = {STEPS, DRAWS, TEMPERATURE, TOP_K, TOP_P} if self.choosing is not None else set()
+        unnamed = sorted(set(graph) - set(self.inputs) - added) + [
             name for name in self.output_names if name not in outputs]
-        if unnamed or "input_ids" not in self.inputs:
+        if unnamed or self.token_name not in self.inputs:
             raise damaged(path, "the export manifest", RE_EXPORT,
-                          f"its tensors do not match {MODEL_FILE}'s ({unnamed or ['input_ids']})")
-        unwired = sorted(set(self.inputs) - {"input_ids"} - {w["input"] for w in self.wiring})
+                          f"its tensors do not match {MODEL_FILE}'s "
+                          f"({unnamed or [self.token_name]})")
+        unwired = sorted(set(self.inputs) - {self.token_name}
+                         - {w["input"] for w in self.wiring})
         if unwired:  # a state input no output feeds: the step could never be run
             raise damaged(path, "the export manifest", RE_EXPORT,
                           f"its state wires no output to {', '.join(unwired)}")
@@ -102,18 +206,230 @@ class OnnxStep:
     def step(self, token_ids: np.ndarray, state: dict[str, np.ndarray]
              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Feed one token per row: ids (B,) -> logits (B, V) and the next state."""
-        feed = {"input_ids": np.asarray(token_ids, dtype=np.int64).reshape(-1, 1), **state}
-        try:
+        self._require(bare=True)
+        feed = {self.token_name: np.asarray(token_ids, dtype=np.int64).reshape(-1, 1), **state}
+        with self._running():
             logits, *outputs = self.session.run(self.output_names, feed)
+        self._check_logits(logits)
+        return logits, {w["input"]: value for w, value in zip(self.wiring, outputs, strict=True)}
+
+    def bind(self, batch_size: int, state: dict[str, np.ndarray] | None = None) -> BoundStep:
+        """The fast way to step one batch many times: see :class:`BoundStep`."""
+        self._require(bare=True, batch_size=batch_size)
+        return BoundStep(self, batch_size,
+                         self.initial_state(batch_size) if state is None else state)
+
+    def choose(self, settings: SamplingSettings, rng: np.random.Generator,
+               wanted: int) -> ChoosingLoop:
+        """The choosing loop of this session for ``settings``: see :class:`ChoosingLoop`."""
+        self._require(bare=False, batch_size=self.batch_size)
+        assert self.batch_size is not None
+        if Choosing.of(settings, self.manifest["vocab_size"]) != self.choosing:
+            raise ValueError(f"this session chooses as {self.choosing}, not as {settings}")
+        return ChoosingLoop(self, self.initial_state(self.batch_size), settings, rng, wanted)
+
+    def _require(self, bare: bool, batch_size: int | None = None) -> None:
+        if bare != (self.choosing is None):
+            raise ValueError("this session runs the " + (
+                "choosing loop: use choose()" if bare else "bare step: use bind() or step()"))
+        if self.batch_size not in (None, batch_size):
+            raise ValueError(f"this session runs batch {self.batch_size}, not {batch_size}")
+
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
+        """Turn a failure inside onnxruntime into the damaged-model error."""
+        try:
+            yield
         except onnxruntime_errors() as error:
-            # The manifest was checked against the graph's inputs, so a graph that still
-            # fails is itself damaged (e.g. an index constant edited to point outside).
-            raise damaged(self.directory / MODEL_FILE, "the ONNX model", RE_EXPORT,
-                          f"it fails when run ({short_reason(error)})") from None
-        if not np.isfinite(logits).all():  # weights damaged in a way the checksum was fixed for
+            raise self._failed(error) from None
+
+    def _failed(self, error: BaseException) -> ZooError:
+        # The manifest was checked against the graph's inputs, so a graph that still
+        # fails is itself damaged (e.g. an index constant edited to point outside).
+        return damaged(self.directory / MODEL_FILE, "the ONNX model", RE_EXPORT,
+                       f"it fails when run ({short_reason(error)})")
+
+    def _check_logits(self, logits: np.ndarray) -> None:
+        # One sum is NaN or infinite exactly when some logit is (for any logits a model
+        # can make; float32 overflows only past 1e38): cheaper than isfinite().all().
+        if not math.isfinite(np.add.reduce(logits.reshape(-1))):
+            # weights damaged in a way the checksum was fixed for
             raise damaged(self.directory / MODEL_FILE, "the ONNX model", RE_EXPORT,
                           "it computes NaN or infinite logits")
-        return logits, {w["input"]: value for w, value in zip(self.wiring, outputs, strict=True)}
+
+
+class _Bound:
+    """Bindings of one session that take turns, each reading the state the other wrote.
+
+    The state lives in two sets of numpy buffers that onnxruntime reads and
+    writes in place (IOBinding): nothing is allocated or copied between calls.
+    """
+
+    def __init__(self, stepper: OnnxStep, state: dict[str, np.ndarray],
+                 bound: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+        import onnxruntime
+
+        self._stepper = stepper
+        self._names = [(w["input"], w["output"]) for w in stepper.wiring]
+        self._buffers = ([np.array(state[name], order="C") for name, _ in self._names],
+                         [np.empty_like(state[name], order="C") for name, _ in self._names])
+        self._arrays = [bound, outputs]  # kept alive: onnxruntime reads and writes them
+        value = onnxruntime.OrtValue.ortvalue_from_numpy
+        self._bindings = []
+        for reads, writes in (self._buffers, self._buffers[::-1]):
+            binding = stepper.session.io_binding()
+            for name, array in bound.items():
+                binding.bind_ortvalue_input(name, value(array))
+            for name, array in outputs.items():
+                binding.bind_ortvalue_output(name, value(array))
+            for (name, output), source, target in zip(self._names, reads, writes, strict=True):
+                binding.bind_ortvalue_input(name, value(source))
+                binding.bind_ortvalue_output(output, value(target))
+            self._bindings.append(binding)
+        self._current = 0  # the binding whose inputs hold the state now
+        self._runs = [_bound_run(stepper.session, binding) for binding in self._bindings]
+        # a run with IOBinding fails with RuntimeError, session.run with onnxruntime's own
+        self._errors: tuple[type[BaseException], ...] = (RuntimeError, *onnxruntime_errors())
+
+    def _rebind_outputs(self, outputs: dict[str, np.ndarray]) -> None:
+        import onnxruntime
+
+        self._arrays.append(outputs)
+        for binding in self._bindings:
+            for name, array in outputs.items():
+                binding.bind_ortvalue_output(name, onnxruntime.OrtValue.ortvalue_from_numpy(array))
+
+    def _run(self) -> None:
+        try:
+            self._runs[self._current]()
+        except self._errors as error:
+            raise self._stepper._failed(error) from None
+        self._current ^= 1
+
+    def state(self) -> dict[str, np.ndarray]:
+        """A copy of the state the next call reads."""
+        return {name: buffer.copy() for (name, _), buffer in
+                zip(self._names, self._buffers[self._current], strict=True)}
+
+
+class BoundStep(_Bound):
+    """The bare step with one batch's tensors bound once, for stepping it many times.
+
+    Each call feeds one token per row and returns the logits (B, V), a buffer
+    the next call overwrites.
+    """
+
+    def __init__(self, stepper: OnnxStep, batch_size: int,
+                 state: dict[str, np.ndarray]) -> None:
+        self.batch_size = batch_size
+        self.tokens = np.zeros((batch_size, 1), dtype=np.int64)  # (B, 1)
+        self.logits = np.empty((batch_size, stepper.manifest["vocab_size"]),
+                               dtype=np.float32)  # (B, V)
+        super().__init__(stepper, state, {stepper.token_name: self.tokens},
+                         {stepper.logits_name: self.logits})
+
+    def __call__(self, token_ids: np.ndarray) -> np.ndarray:
+        """Feed ids (B,); the logits (B, V), valid until the next call."""
+        self.tokens[:, 0] = token_ids
+        self._run()
+        self._stepper._check_logits(self.logits)
+        return self.logits
+
+
+class ChoosingLoop(_Bound):
+    """The choosing loop of a session (:func:`looping_graph`), bound for one batch.
+
+    :meth:`advance` is what :func:`zoo.sampling_loop.continue_choices` calls
+    for the next chosen ids: it hands out the choices of the last call and
+    makes a call for more when they run out, steps from
+    :data:`FIRST_CALL_STEPS` doubling up to :data:`MAX_CALL_STEPS`, never more
+    than ``wanted`` choices in all. The draws come from ``rng`` a call at a
+    time, the same values in the same order as ``rng.random((B, 1))`` a step
+    (so give the generator no other use). Every call's logits are checked.
+    """
+
+    def __init__(self, stepper: OnnxStep, state: dict[str, np.ndarray],
+                 settings: SamplingSettings, rng: np.random.Generator, wanted: int) -> None:
+        assert stepper.batch_size is not None, "a choosing loop runs one batch size"
+        batch, vocab = stepper.batch_size, stepper.manifest["vocab_size"]
+        self.batch_size = batch
+        self._most = max(1, min(MAX_CALL_STEPS, MAX_CALL_LOGITS // (batch * vocab)))
+        self.tokens = np.zeros((batch, 1), dtype=np.int64)  # (B, 1) the first fed in a call
+        self._steps = np.ones((), dtype=np.int64)
+        self._draws = np.zeros((self._most, batch, 1))  # (steps, B, 1) one row a step
+        self._chosen = np.zeros((self._most, batch, 1), dtype=np.int64)  # (steps, B, 1)
+        self._logits = np.empty((self._most, batch, vocab), dtype=np.float32)
+        self._last = np.zeros((batch, 1), dtype=np.int64)
+        self._logits_name = stepper.logits_name
+        bound = {stepper.token_name: self.tokens, STEPS: self._steps}
+        choosing = stepper.choosing
+        assert choosing is not None
+        self._rng = None if choosing.greedy else rng
+        if not choosing.greedy:
+            bound[DRAWS] = self._draws
+            bound[TEMPERATURE] = np.array(float(settings.temperature))
+        if choosing.top_k:
+            bound[TOP_K] = np.array([settings.top_k], dtype=np.int64)
+        if choosing.top_p and settings.top_p is not None:
+            bound[TOP_P] = np.array(float(settings.top_p))
+        self._bound_steps = 1
+        super().__init__(stepper, state, bound, {**self._step_outputs(1),
+                                                 LAST_CHOSEN: self._last})
+        self._wanted = wanted
+        self._next_call = FIRST_CALL_STEPS
+        self._ready: list[list[int]] = []  # the last call's choices, a row (B,) a step
+        self._handed = 0  # how many of them went out
+
+    def _step_outputs(self, steps: int) -> dict[str, np.ndarray]:
+        return {CHOSEN: self._chosen[:steps], self._logits_name: self._logits[:steps]}
+
+    def _call(self, token_ids: Sequence[int] | np.ndarray, steps: int,
+              draw: bool) -> np.ndarray:
+        """Feed ids (B,) and take ``steps`` steps; the chosen ids, (steps, B)."""
+        if steps != self._bound_steps:
+            self._rebind_outputs(self._step_outputs(steps))
+            self._bound_steps = steps
+        self.tokens[:, 0] = token_ids
+        self._steps[()] = steps
+        if draw and self._rng is not None:
+            self._draws[:steps, :, 0] = self._rng.random((steps, self.batch_size))
+        self._run()
+        self._stepper._check_logits(self._logits[:steps])
+        return self._chosen[:steps, :, 0]
+
+    def feed(self, token_ids: np.ndarray) -> None:
+        """Feed ids (B,) whose choice is not wanted (the prompt's): no draw is taken."""
+        self._call(token_ids, 1, draw=False)
+
+    def advance(self, token_ids: Sequence[int] | np.ndarray) -> list[int]:
+        """Feed ids (B,) (the ones handed out last); the ids (B,) chosen after them."""
+        if self._handed == len(self._ready):
+            steps = max(1, min(self._next_call, self._most, self._wanted))
+            self._ready, self._handed = self._call(token_ids, steps, draw=True).tolist(), 0
+            self._wanted -= steps
+            self._next_call *= 2
+        self._handed += 1
+        return self._ready[self._handed - 1]
+
+
+def _bound_run(session: Any, binding: Any) -> Callable[[], None]:
+    """A call that runs ``session`` on ``binding``.
+
+    The public ``run_with_iobinding`` first checks the binding's session and
+    WebGPU graph capture, a few microseconds a call for a CPU session that
+    never captures; the compiled call it ends in is called straight, where
+    this onnxruntime has it.
+    """
+    native_run = getattr(getattr(session, "_sess", None), "run_with_iobinding", None)
+    native = getattr(binding, "_iobinding", None)
+    if native_run is not None and native is not None:
+        return functools.partial(native_run, native, None)
+    return functools.partial(session.run_with_iobinding, binding)
+
+
+def _named_by_role(tensors: list[dict[str, Any]], role: str, default: str) -> str:
+    """The name of the one tensor of ``role`` (format 1 manifests name them by convention)."""
+    return next((t["name"] for t in tensors if t.get("role") == role), default)
 
 
 def onnxruntime_errors() -> tuple[type[BaseException], ...]:
@@ -156,20 +472,72 @@ def generate(
     """Sample ``num_samples`` continuations of ``prompt`` as one batch with onnxruntime,
     ending samples as :func:`zoo.torch_sampler.generate` does."""
     settings = settings or SamplingSettings()
-    stepper = OnnxStep(export_dir)
-    tokenizer = load_export_tokenizer(registry, export_dir, stepper.manifest)
+    stepper, tokenizer = open_export(registry, Path(export_dir), num_samples, settings)
     context = prompt_ids(tokenizer, prompt, stepper.manifest["sampling"]["start_text"])
+    stopping = stopping_for(tokenizer, stop, ignore_end_of_text)
     rng = np.random.default_rng(seed)
-    state = stepper.initial_state(num_samples)
-    for token in context:
-        logits, state = stepper.step(np.full(num_samples, token), state)
+    last = np.full(num_samples, context[-1])
+    if stepper.choosing is None:  # the graph could not take the choosing loop: numpy chooses
+        step = stepper.bind(num_samples)
+        for token in context[:-1]:
+            step(np.full(num_samples, token))
+        return continue_sequences(step(last), step, decode=tokenizer.decode,
+                                  max_new_tokens=max_new_tokens, settings=settings, rng=rng,
+                                  on_text=on_text, stopping=stopping)
+    loop = stepper.choose(settings, rng, max_new_tokens)
+    for token in context[:-1]:
+        loop.feed(np.full(num_samples, token))
+    return continue_choices(loop.advance(last), loop.advance, decode=tokenizer.decode,
+                            max_new_tokens=max_new_tokens, on_text=on_text, stopping=stopping)
 
-    def step(next_ids: np.ndarray) -> np.ndarray:
-        nonlocal state
-        step_logits, state = stepper.step(next_ids, state)
-        return step_logits  # (B, V)
 
-    return continue_sequences(logits, step, decode=tokenizer.decode,
-                              max_new_tokens=max_new_tokens, settings=settings, rng=rng,
-                              on_text=on_text,
-                              stopping=stopping_for(tokenizer, stop, ignore_end_of_text))
+def open_export(registry: Any, export_dir: Path, batch_size: int | None = None,
+                settings: SamplingSettings | None = None) -> tuple[OnnxStep, Any]:
+    """The step (for ``batch_size`` rows, and choosing as ``settings`` say where given)
+    and the tokenizer of ``export_dir``, reused from an earlier call while no file of the
+    export has changed.
+
+    Opening an export costs more than sampling a few hundred tokens from a
+    small model: the model file's sha256, the manifest's schema, the
+    tokenizer, and an onnxruntime session that optimizes the graph (a few
+    milliseconds for a GRU, a few hundred for the transformer). A changed,
+    added or removed file (by size, modification time or inode) opens it
+    afresh, with every check.
+    """
+    files = _files_of(export_dir)
+    head = None if settings is None else (settings.temperature == 0, settings.top_k,
+                                          settings.top_p is not None and settings.top_p < 1)
+    key = (str(export_dir.resolve()), batch_size, head, id(registry), files)
+    with _OPENING:
+        opened = _OPENED.pop(key, None)
+    if opened is None:
+        stepper = OnnxStep(export_dir, choose_for=settings, batch_size=batch_size)
+        opened = (stepper, load_export_tokenizer(registry, export_dir, stepper.manifest),
+                  registry)  # the registry is held, so that its id is not reused
+    if files is not None:
+        with _OPENING:
+            _OPENED[key] = opened  # most recently used last
+            while len(_OPENED) > _OPENED_KEPT:
+                _OPENED.pop(next(iter(_OPENED)))
+    return opened[0], opened[1]
+
+
+def _files_of(directory: Path) -> tuple[tuple[Any, ...], ...] | None:
+    """Every file under ``directory`` with its size, times and inode; None if unreadable."""
+    try:
+        found = []
+        for root, _, names in os.walk(directory):
+            for name in names:
+                path = os.path.join(root, name)
+                seen = os.stat(path)
+                found.append((path, seen.st_size, seen.st_mtime_ns, seen.st_ctime_ns,
+                              seen.st_ino))
+        return tuple(sorted(found))
+    except OSError:
+        return None
+
+
+#: Exports :func:`open_export` keeps open, least recently used first.
+_OPENED: OrderedDict[Any, tuple[OnnxStep, Any, Any]] = OrderedDict()
+_OPENED_KEPT = 4
+_OPENING = threading.Lock()  # samplers may run in threads (zoo.api streams from one)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo.sampling_loop import IncrementalDecoder, SamplingSettings, choose_next
+from zoo.sampling_loop import (
+    IncrementalDecoder,
+    SamplingSettings,
+    Stopping,
+    choose_next,
+    continue_choices,
+    continue_sequences,
+    token_chooser,
+)
 
 PROBS = np.array([0.5, 0.3, 0.15, 0.05])
 
@@ -96,8 +104,8 @@ class FixedDraw:
     def __init__(self, value: float) -> None:
         self.value = value
 
-    def random(self, shape):
-        return np.full(shape, self.value)
+    def random(self, shape=None):
+        return self.value if shape is None else np.full(shape, self.value)
 
 
 def test_a_zero_draw_never_picks_a_masked_token():
@@ -174,3 +182,67 @@ def test_incremental_decoder_flush_returns_a_trailing_partial_character():
     assert decoder.push(list(b"ok")) == "ok"
     assert decoder.push(list("€".encode())[:2]) == ""
     assert decoder.flush() == "\ufffd"
+
+
+def reference_choice(logits, settings, rng):
+    """The sampling formula written plainly: what every fast path must compute exactly."""
+    scores = np.asarray(logits, dtype=np.float64) / settings.temperature
+    if settings.top_k is not None and settings.top_k < scores.shape[-1]:
+        kth = np.partition(scores, -settings.top_k, axis=-1)[:, -settings.top_k, None]
+        scores = np.where(scores < kth, -np.inf, scores)
+    probs = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    if settings.top_p is not None and settings.top_p < 1:
+        order = np.argsort(-probs, axis=-1, kind="stable")
+        sorted_probs = np.take_along_axis(probs, order, axis=-1)
+        keep_sorted = np.cumsum(sorted_probs, axis=-1) - sorted_probs < settings.top_p
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=-1)
+        probs = np.where(keep, probs, 0.0)
+        probs /= probs.sum(axis=-1, keepdims=True)
+    cumulative = np.cumsum(probs, axis=-1)
+    threshold = rng.random((probs.shape[0], 1)) * cumulative[:, -1:]
+    return (cumulative <= threshold).sum(axis=-1)
+
+
+@pytest.mark.parametrize("settings", [
+    SamplingSettings(0.8), SamplingSettings(1.7, top_k=3), SamplingSettings(0.5, top_p=0.9),
+    SamplingSettings(1.0, top_k=40, top_p=0.7)], ids=str)
+@pytest.mark.parametrize("rows", [1, 2, 16])
+def test_the_chooser_is_the_plain_formula_draw_for_draw(settings, rows):
+    """Its buffers reused call after call, one row or many, ties and -inf included."""
+    data = np.random.default_rng(rows)
+    for vocab in (2, 67, 1000):
+        choose = token_chooser(settings, rows, vocab)
+        ours, theirs = np.random.default_rng(vocab), np.random.default_rng(vocab)
+        for case in range(200):
+            logits = (data.normal(size=(rows, vocab)) * data.choice([0.1, 3, 50])).astype(
+                np.float32)
+            if case % 4 == 0:
+                logits = np.round(logits)
+            if case % 5 == 0:
+                logits[:, data.integers(vocab)] = -np.inf
+            expected = reference_choice(logits, settings, theirs)
+            assert choose(logits, ours).tolist() == expected.tolist()
+
+
+def test_no_token_wanted_takes_no_draw():
+    rng = np.random.default_rng(3)
+    texts = continue_sequences(np.zeros((1, 5)), lambda ids: np.zeros((1, 5)), decode=str,
+                               max_new_tokens=0, settings=SamplingSettings(), rng=rng)
+    assert texts == ["[]"]
+    assert rng.random() == np.random.default_rng(3).random()
+
+
+def test_a_step_that_chooses_for_itself_runs_the_same_loop():
+    """continue_choices takes ids as lists or arrays, and asks for no step past the last."""
+    asked = []
+
+    def advance(ids):
+        asked.append(list(ids))
+        return [ids[0] + 1, 0]
+
+    texts = continue_choices(np.array([3, 0]), advance, decode=lambda ids: ",".join(map(str, ids)),
+                             max_new_tokens=4, stopping=Stopping(end_of_text=0))
+    assert texts == ["3,4,5,6", ""]
+    assert asked == [[3, 0], [4, 0], [5, 0]]

@@ -151,13 +151,13 @@ def test_num_samples_are_sampled_as_one_batch(registry, export_small, monkeypatc
 
     _, out, _ = export_small("gru-tied")
     batch_sizes = []
-    original = onnx_sampler.BoundStep.__call__
+    original = onnx_sampler.ChoosingLoop._call
 
-    def spy(self, token_ids):
+    def spy(self, token_ids, steps, draw):
         batch_sizes.append(len(token_ids))
-        return original(self, token_ids)
+        return original(self, token_ids, steps, draw)
 
-    monkeypatch.setattr(onnx_sampler.BoundStep, "__call__", spy)
+    monkeypatch.setattr(onnx_sampler.ChoosingLoop, "_call", spy)
     options = ["sample", "--onnx", str(out), "--num-samples", "4", "--seed", "3",
                "--max-new-tokens", "30"]
     first = CliRunner().invoke(cli, options, obj=registry)
