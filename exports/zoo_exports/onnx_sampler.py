@@ -17,8 +17,9 @@ its ablation table):
   chosen token to the next step. Python then spends nothing per token but
   handing it on. The uniform draws are the ones the numpy chooser would take
   from the same seed, in the same order, so both choose the same tokens from
-  the same logits (see :func:`choosing_graph` for the one exception, a draw
-  within about 1e-16 of a boundary between two tokens).
+  the same logits (see :func:`zoo_exports.choosing_graph.choosing_graph` for
+  the one exception, a draw within about 1e-16 of a boundary between two
+  tokens).
 - The tensors are bound once (IOBinding): token ids, logits, the chosen
   ids and two sets of state buffers that onnxruntime reads and writes in
   place.
@@ -101,9 +102,9 @@ class OnnxStep:
     shape arithmetic); the session then runs that batch size only.
 
     With ``choose_for`` (and a ``batch_size``) the session runs the choosing
-    loop of :func:`looping_graph` for those settings instead of the bare step,
-    where the graph can take it; :attr:`choosing` says which head it has, None
-    for the bare step. Drive it with :meth:`choose`.
+    loop of :func:`zoo_exports.choosing_graph.looping_graph` for those settings
+    instead of the bare step, where the graph can take it; :attr:`choosing`
+    says which head it has, None for the bare step. Drive it with :meth:`choose`.
     """
 
     def __init__(self, export_dir: Path, threads: int | None = None,
@@ -146,7 +147,7 @@ class OnnxStep:
         self._check_against_model()
 
     def _looping(self, model_path: Path, choosing: Choosing, batch_size: int) -> Any | None:
-        """The model as :func:`looping_graph` makes it, or None where it cannot be."""
+        """The model as ``looping_graph`` makes it, or None where it cannot be."""
         import onnx
 
         if model_path.stat().st_size > 1_800_000_000:  # past what one protobuf may hold
@@ -337,7 +338,7 @@ class BoundStep(_Bound):
 
 
 class ChoosingLoop(_Bound):
-    """The choosing loop of a session (:func:`looping_graph`), bound for one batch.
+    """The choosing loop of a session (``looping_graph``), bound for one batch.
 
     :meth:`advance` is what :func:`zoo.sampling_loop.continue_choices` calls
     for the next chosen ids: it hands out the choices of the last call and
