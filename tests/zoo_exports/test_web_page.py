@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from small_runs import FEW_STEPS, invoke
 from web_browser import Page, chromium_session, require_browser, served, web_libraries
 
-from zoo.cli import cli
 from zoo.registry import Registry
 
 pytestmark = pytest.mark.slow
@@ -26,17 +25,6 @@ pytestmark = pytest.mark.slow
 PROMPT = "ROMEO:\nWhat"
 TOKENS = 60
 ARCHITECTURES = ["bigram", "gru", "gru-tied", "lstm", "mlp", "rnn", "transformer", "wavenet"]
-#: Small and quick to train: the sizes the ONNX export tests use (tests/zoo_exports/conftest.py).
-FEW_STEPS = ["--steps", "6", "--batch-size", "4", "--device", "cpu", "--no-progress",
-             "--set", "train.eval_interval=6", "--set", "train.eval_batches=1",
-             "--set", "train.warmup_steps=1"]
-
-
-def invoke(registry: Registry, *args: str) -> str:
-    """Run a zoo command in-process; fail the test with its output if it does not succeed."""
-    result = CliRunner().invoke(cli, list(args), obj=registry)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")
