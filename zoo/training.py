@@ -191,7 +191,7 @@ def train_run(
             if checkpoints.step != step:  # the time budget stopped between evaluations
                 final_eval = checkpoints.evaluate_and_save(step, carry)
         except KeyboardInterrupt:
-            kept = checkpoints.step if checkpoints is not None else start.step
+            kept = checkpoints.kept_step() if checkpoints is not None else start.step
             raise TrainingInterrupted(directory.target, step, kept, resumed=resume) from None
         finally:
             if report is not None:

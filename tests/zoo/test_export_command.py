@@ -66,7 +66,8 @@ def test_an_exporters_option_sets_its_config(runner, with_weights, trained_run, 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--onnx", "--precision", "16"], "--precision is not an option of the 'onnx' exporter; "
                                       "its options: opset, parity_steps, quantize, tolerance"),
-    (["--onnx", "--weights"], "choose one exporter: --onnx, --weights, or --exporter NAME"),
+    (["--onnx", "--weights"],
+     "choose one exporter: --onnx, --web, --weights, or --exporter NAME"),
     (["--weights", "--precision", "lots"], "export.precision must be int, got 'lots'"),
 ])
 def test_options_of_another_exporter_or_two_exporters_are_refused(
