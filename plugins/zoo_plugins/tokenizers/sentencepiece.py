@@ -61,7 +61,7 @@ def huggingface_form(model_proto: bytes, encode: Any) -> Any:
     from sentencepiece import sentencepiece_model_pb2
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]  # generated
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined, unused-ignore]
     proto.ParseFromString(model_proto)
     trainer, normalizer = proto.trainer_spec, proto.normalizer_spec
     if (trainer.model_type != trainer.UNIGRAM or not trainer.byte_fallback
