@@ -49,8 +49,7 @@ class Checkpoints:
         self.sampler = sampler
         self.val, self.train, self.device = val, train, device
         self.distributed, self.progress = distributed, progress
-        self.step = start_step  # of the last checkpoint; 0 when none was written
-        self.saved_step = start_step  # of the last checkpoint on disk, published or not yet
+        self.step = start_step  # of the last checkpoint on disk (published or not yet); 0: none
 
     def evaluate_and_save(self, step: int, carry: State | None) -> dict[str, float]:
         """Evaluate on the fixed validation windows, checkpoint ``step``, then record it.
@@ -71,17 +70,16 @@ class Checkpoints:
                               progress={"record": record,
                                         "log_window": self.progress.log_window()})
             runs.save_checkpoint(run_dir, self.model, step)
-        self.saved_step = step
+        self.step = step
         self.progress.log_evaluation(record)
         if dist.is_main:
             self.directory.publish()
-        self.step = step
         self.progress.leave_out(time.perf_counter() - started)
         return evaluation
 
     def kept_step(self) -> int:
         """The step of the checkpoint an interruption now leaves the user: the last one
         saved once the run's directory is under its name, else none (0; the staged
-        directory is discarded). Read from the directory, not from :attr:`step`, which a
-        signal may stop short of being set after the directory was published."""
-        return self.saved_step if self.directory.published else 0
+        directory is discarded). Whether the directory is published is asked of it, so a
+        signal between the checkpoint and the publishing tells the truth either way."""
+        return self.step if self.directory.published else 0

@@ -71,7 +71,6 @@ class WebExporter(OnnxExporter):
 
         def add_page(directory: Path, manifest: dict[str, Any]) -> None:
             manifest["exporter"] = EXPORTER_NAME
-            manifest["tokenizer"].setdefault("portable", portable)
             registry = getattr(loaded, "registry", None)
             provider = registry.provider_of("exporter", EXPORTER_NAME) if registry else None
             if provider is not None:
@@ -91,10 +90,11 @@ class WebExporter(OnnxExporter):
 
 def _portable_form(tokenizer: Any, name: str) -> dict[str, Any]:
     """The tokenizer's portable description, refused unless zoo.js can encode with it."""
-    describe = getattr(tokenizer, "portable", None)
-    portable = describe() if callable(describe) else None
-    scheme = portable.get("scheme") if isinstance(portable, dict) else None
-    if not isinstance(portable, dict) or scheme not in WEB_SCHEMES:
+    from zoo_exports.onnx_export import portable_tokenizer
+
+    portable = portable_tokenizer(tokenizer)
+    scheme = portable.get("scheme") if portable is not None else None
+    if portable is None or scheme not in WEB_SCHEMES:
         why = (f"its portable scheme {scheme!r} has no JavaScript form yet" if scheme
                else "it describes no portable form (a portable() method)")
         raise ZooError(f"the web page cannot encode text with the {name!r} tokenizer: {why}; "
