@@ -57,7 +57,8 @@ def install_project(session: nox.Session, extras: str = "") -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pass pytest options after --, e.g. -- -k registry)."""
+    """Run the test suite but the tests marked slow (about 3 minutes); ``-- --slow`` runs
+    those too, as CI does. Other pytest options go after ``--`` as well (``-- -k registry``)."""
     install_project(session, "[test]")
     session.run("pytest", *session.posargs)
 

@@ -21,6 +21,11 @@ from skip_policy import (  # noqa: E402,F401  (hooks: a skip for an unlisted rea
     pytest_sessionfinish,
     pytest_terminal_summary,
 )
+from slow_tests import (  # noqa: E402,F401  (hooks: slow tests run with --slow or -m)
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_report_header,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 
 It is built and installed with pip into a fresh virtual environment beside
 zoo, then listed, trained, sampled and exported through the installed `zoo`.
-Marked slow (about a minute): `pytest -m "not slow"` skips it; CI runs it.
+Marked slow (about a minute): it runs with `pytest --slow`, as in CI.
 """
 
 from __future__ import annotations

@@ -50,3 +50,43 @@ def test_a_skip_for_a_listed_reason_passes(tmp_path):
     """)
     assert result.returncode == pytest.ExitCode.OK, result.stdout
     assert "1 skipped" in result.stdout and "not allowed" not in result.stdout
+
+
+SLOW_AND_FAST = """
+    import pytest
+
+    def test_fast():
+        pass
+
+    @pytest.mark.slow
+    def test_slow():
+        pass
+"""
+
+
+def _pytest_with_slow_tests(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_example.py").write_text(textwrap.dedent(SLOW_AND_FAST))
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    slow: slow\n")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "slow_tests", "-p", "skip_policy",
+         "-p", "no:cacheprovider", "-v", *options, str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(TESTS)},
+    )
+
+
+@pytest.mark.parametrize(("options", "ran", "left_out"), [
+    ((), ["test_fast"], ["test_slow"]),
+    (("--slow",), ["test_fast", "test_slow"], []),
+    (("-m", "slow"), ["test_slow"], ["test_fast"]),
+])
+def test_slow_tests_run_only_when_asked_for_and_are_deselected_not_skipped(
+        tmp_path, options, ran, left_out):
+    result = _pytest_with_slow_tests(tmp_path, *options)
+    assert result.returncode == pytest.ExitCode.OK, result.stdout
+    for name in ran:
+        assert f"test_example.py::{name} PASSED" in result.stdout
+    for name in left_out:
+        assert f"::{name}" not in result.stdout
+    summary = result.stdout.strip().splitlines()[-1]
+    assert "skipped" not in summary
+    assert (f"{len(left_out)} deselected" in summary) == bool(left_out), summary
