@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+
+import pytest
 
 from cli_errors import one_line_error
 from zoo.cli import cli
@@ -63,3 +66,27 @@ def test_eval_example_has_the_lines_zoo_eval_prints(runner, registry, trained_ru
     result = runner.invoke(cli, ["eval", str(trained_run)], obj=registry)
     assert result.exit_code == 0, result.output
     assert _shape(result.output.replace(str(trained_run), "RUN")) == _shape(example)
+
+
+def test_data_stats_example_is_what_zoo_prints(runner, registry):
+    command = "$ zoo data stats names --top 4"
+    example = block_starting(command).removeprefix(command + "\n")
+    result = runner.invoke(cli, command.split()[2:], obj=registry)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == example
+
+
+@pytest.mark.parametrize("exporter", ["onnx", "web"])
+def test_export_example_has_the_lines_zoo_export_prints(runner, registry, trained_run,
+                                                       tmp_path, exporter):
+    """`zoo export RUN --onnx` (and `--web`) into the run, as README shows, on a copy of a run."""
+    readme_run = "runs/gru-tied-20261122-010203"
+    command = f"$ zoo export {readme_run} --{exporter}"
+    example = block_starting(command).split("\n$ ", 1)[0]  # up to the next command, if any
+    example = example.split("\n", 1)[1].replace(readme_run, "RUN")
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    result = runner.invoke(cli, ["export", str(run), f"--{exporter}"], obj=registry)
+    assert result.exit_code == 0, result.output
+    assert _shape(result.output.replace(str(run), "RUN")) == _shape(example)
+    assert (run / exporter / "manifest.json").is_file()  # the default --out is RUN/EXPORTER
