@@ -172,6 +172,15 @@ def disk_full_at_checkpoint(c: Case) -> list[str]:
     return c.train()
 
 
+def disk_full_at_flush(c: Case) -> list[str]:
+    """Flushing files to disk (fsync) fails with ENOSPC, as a full disk may report it."""
+    def fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    c.monkeypatch.setattr(os, "fsync", fsync)
+    return c.train()
+
+
 def onnx_not_a_model(c: Case) -> list[str]:
     """model.onnx replaced by other bytes, its sha256 fixed up in the manifest to match."""
     model = c.export / "model.onnx"
@@ -328,6 +337,9 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
         read_only_run, ("Read-only file system", "make it writable")),
     "full disk while a checkpoint is written": (
         disk_full_at_checkpoint, ("no space left on device", "free some space")),
+    "full disk while a file is flushed (fsync)": (
+        disk_full_at_flush, ("out/tokenizer/char.json", "No space left on device",
+                             "free some space")),
     "diverging loss (--lr 1e9)": (
         lambda c: c.train("--lr", "1e9", "--set", "train.grad_clip=0",
                           "--set", "train.log_interval=1"),
@@ -354,6 +366,7 @@ def test_a_bad_input_is_one_line_and_changes_nothing(
         directory.exists() and directory.chmod(0o755)
 
     line = one_line_error(after_training_started(result))
+    assert ".zoo-tmp-" not in line  # a path is named as the user knows it, not its temporary
     for word in words:
         assert word in line, line
     assert {run: tree_hash(run), export: tree_hash(export)} == before

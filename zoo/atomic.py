@@ -24,6 +24,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 if sys.platform != "win32":
     import fcntl
@@ -61,6 +62,24 @@ def fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def final_path(path: str) -> str:
+    """``path`` with each zoo temporary in it named as what it becomes, for messages.
+
+    ``runs/.zoo-tmp-7-ab12-mine/config.json`` -> ``runs/mine/config.json``, and a
+    file's holder ``.zoo-tmp-7-ab12-model.onnx/model.onnx`` -> ``model.onnx``.
+    """
+    parts: list[str] = []
+    held = None  # the name of the file a temporary directory just named holds
+    for part in Path(path).parts:
+        if part == held:
+            held = None
+            continue
+        match = TEMPORARY_NAME.match(part)
+        held = match["name"] if match else None
+        parts.append(match["name"] if match else part)
+    return str(Path(*parts)) if parts else path
 
 
 def temporary_name(name: str) -> str:
@@ -171,7 +190,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield temp
         with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
+            fsync_file(handle, temp)
         _make_readable(temp, 0o666)
         os.replace(temp, path)
         fsync_directory(path.parent)
@@ -190,7 +209,15 @@ def append_line(path: Path, line: str) -> None:
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(line.rstrip("\n") + "\n")
         handle.flush()
+        fsync_file(handle, path)
+
+
+def fsync_file(handle: Any, path: Path) -> None:
+    """Flush an open file to disk; a failure (a full disk, an I/O error) names ``path``."""
+    try:
         os.fsync(handle.fileno())
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, os.fspath(path)) from error
 
 
 def fsync_tree(directory: Path) -> None:
@@ -198,7 +225,7 @@ def fsync_tree(directory: Path) -> None:
     for child in Path(directory).rglob("*"):
         if child.is_file() and not child.is_symlink():
             with open(child, "rb") as handle:
-                os.fsync(handle.fileno())
+                fsync_file(handle, child)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -13,6 +14,7 @@ from zoo.atomic import (
     TEMPORARY_NAME,
     atomic_directory,
     atomic_path,
+    final_path,
     remove_stale_temporaries,
     stale_temporaries,
     write_text,
@@ -227,3 +229,26 @@ def test_the_token_cache_removes_what_a_killed_cache_write_left(tmp_path):
     tokenizer.train(["abc \n"])
     cached_splits(Corpus(), tokenizer, tmp_path)
     assert not stale.exists() and live.exists()
+
+
+@pytest.mark.parametrize(("path", "named"), [
+    ("runs/.zoo-tmp-7-ab12-mine/config.json", "runs/mine/config.json"),  # a staged run
+    ("out/.zoo-tmp-7-ab12-model.onnx/model.onnx", "out/model.onnx"),  # a file's holder
+    ("/data/runs/mine/metrics.jsonl", "/data/runs/mine/metrics.jsonl"),
+    ("runs/.zoo-tmp-notapid-x/config.json", "runs/.zoo-tmp-notapid-x/config.json"),
+])
+def test_final_path_names_a_temporary_as_what_it_becomes(path, named):
+    assert final_path(path) == named
+
+
+def test_a_failed_flush_names_the_file_being_written(tmp_path, monkeypatch):
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    target = tmp_path / "config.json"
+    with pytest.raises(OSError) as raised:
+        write_text(target, "{}")
+    assert raised.value.errno == errno.ENOSPC
+    assert final_path(raised.value.filename) == str(target)
+    assert not target.exists() and list(tmp_path.iterdir()) == []  # nothing half-written

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from zoo.api import default_registry as get_registry
+from zoo.atomic import final_path
 from zoo.errors import ZooError
 from zoo.registry import Registry
 
@@ -51,7 +52,8 @@ def debugging() -> bool:
 def describe_os_error(error: OSError) -> str:
     """One line for an operating-system failure: what, on which path, and what to do."""
     reason = error.strerror or str(error) or type(error).__name__
-    paths = [str(p) for p in (error.filename, error.filename2) if p not in (None, "")]
+    paths = [final_path(os.fsdecode(p)) for p in (error.filename, error.filename2)
+             if p not in (None, "")]
     where = " -> ".join(repr(p) for p in paths)
     advice = _OS_ADVICE.get(error.errno or -1, "check the path and run the command again")
     subject = f"{where}: {reason}" if where else reason
