@@ -72,7 +72,8 @@ def evaluate_run(
     try:
         documents = dataset.texts(split)
     except KeyError:
-        raise ZooError(f"dataset {loaded.config.dataset.name!r} has no {split!r} split") from None
+        raise ZooError(f"dataset {loaded.config.dataset.name!r} has no {split!r} split; "
+                       "evaluate --split val (or train)") from None
     stream = encode_documents(loaded.tokenizer, documents)
     block_size = loaded.config.train.block_size
     device = next(loaded.model.parameters()).device

@@ -67,7 +67,7 @@ def test_compare_missing_run_is_a_clear_error(runner, registry, trained_run, tmp
 
 def test_eval_of_a_split_the_dataset_lacks(runner, registry, trained_run):
     result = runner.invoke(cli, ["eval", str(trained_run), "--split", "test"], obj=registry)
-    assert "dataset 'text' has no 'test' split" in one_line_error(result)
+    assert "dataset 'text' has no 'test' split; evaluate --split val" in one_line_error(result)
 
 
 def test_eval_on_the_test_split_of_a_dataset_that_has_one(runner, registry, tmp_path,
