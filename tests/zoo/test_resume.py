@@ -184,3 +184,25 @@ def test_a_resumed_run_saves_its_new_config(registry, run_copy):
     saved = json.loads((run_copy / "config.json").read_text())
     assert saved["train"]["steps"] == 10 and saved["providers"]["model"]
     assert [m["step"] for m in read_metrics(run_copy) if m["split"] == "val"] == [4, 8, 10]
+
+
+def test_no_evaluation_is_recorded_before_its_checkpoint_exists(registry, run_copy, monkeypatch):
+    """A checkpoint write that fails (here at step 12) leaves no val record of step 12."""
+    import errno
+
+    import zoo.runs
+
+    real_save = zoo.runs.save_checkpoint
+
+    def save_checkpoint(run_dir, model, step):
+        if step == 12:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(run_dir, model, step)
+
+    monkeypatch.setattr(zoo.runs, "save_checkpoint", save_checkpoint)
+    config = resumed_run_config(registry, run_copy, {"steps": 12})
+    with pytest.raises(OSError):
+        train_run(registry, config, run_copy, resume=True, progress=False, log=lambda _: None)
+    val_steps = [m["step"] for m in read_metrics(run_copy) if m["split"] == "val"]
+    assert val_steps == [4, 8]  # checkpoint 12 failed, so its evaluation is not recorded
+    assert zoo.load(run_copy).step == 8
