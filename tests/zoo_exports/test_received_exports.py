@@ -32,15 +32,20 @@ SECRET = "outside the export: must never be read"
     lambda m, d: m["tokenizer"].update(directory="../secret-tokenizer"),
     lambda m, d: m["tokenizer"].update(directory=str(d.parent / "secret-tokenizer")),
     lambda m, d: m["state"][0].update(initial="../secret.npy"),
+    lambda m, d: (d / "link.onnx").symlink_to(d.parent / "secret.onnx")
+    or m.update(model_file="link.onnx"),
+    lambda m, d: (d / "link-tokenizer").symlink_to(d.parent / "secret-tokenizer")
+    or m["tokenizer"].update(directory="link-tokenizer"),
 ], ids=["absolute model", "model with ..", "tokenizer with ..", "absolute tokenizer",
-        "initial state with .."])
+        "initial state with ..", "model through a symlink", "tokenizer through a symlink"])
 def test_a_path_out_of_the_export_is_refused(registry, export_small, tmp_path, edit):
     _, export, _ = export_small("gru-tied")
     for name in ("secret.onnx", "secret.npy"):
         (tmp_path / name).write_text(SECRET)
     (tmp_path / "secret-tokenizer").mkdir()
     received = _tamper(export, tmp_path, edit)
-    if "secret" in json.dumps(json.loads((received / "manifest.json").read_text())["model_file"]):
+    model_file = json.loads((received / "manifest.json").read_text())["model_file"]
+    if "secret" in model_file or "link" in model_file:
         manifest = json.loads((received / "manifest.json").read_text())  # sha256 "fixed up"
         manifest["model_sha256"] = hashlib.sha256(SECRET.encode()).hexdigest()
         (received / "manifest.json").write_text(json.dumps(manifest))
