@@ -200,7 +200,11 @@ def train(
         if value is not None}
     layers = config_layers(architecture, dataset=dataset, tokenizer=tokenizer, data=data,
                            config=config)
-    if init_from is not None:
+    # however the source run is named (init_from=, --set train.init_from, a config file's
+    # [train] init_from; later wins), the new run takes its model and tokenizer sections
+    init_from = settings.pop("train.init_from", None) or init_from or \
+        layers["train"].pop("init_from", None)
+    if init_from:
         from zoo.fine_tuning import starting_sections
 
         layers.update(starting_sections(registry, init_from, architecture, tokenizer))
