@@ -306,6 +306,9 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
         lambda c: c.train("--set", "dataset.val_fraction=1.5"),
         ("dataset.val_fraction=1.5", "above 0 and below 1")),
     "--lr nan": (lambda c: c.train("--lr", "nan"), ("train.lr=nan", "above 0")),
+    "--lr below the default min_lr": (
+        lambda c: c.train("--lr", "1e-4"),
+        ("train.min_lr=0.0003 is above train.lr=0.0001", "--set train.min_lr=1e-05")),
     "model.layers=0": (
         lambda c: c.train("--set", "model.layers=0"), ("model.layers=0", "at least 1")),
     "model.dropout=2": (

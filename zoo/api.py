@@ -184,7 +184,7 @@ def train(
     >>> run.step
     20
     """
-    from zoo.config import build_run_config
+    from zoo.config import build_run_config, check_schedule
     from zoo.runs import plan_run_directory
 
     registry = _registry(registry)
@@ -210,6 +210,7 @@ def train(
         layers.update(starting_sections(registry, init_from, architecture, tokenizer))
         shortcuts["train.init_from"] = str(Path(init_from).absolute())
     run_config = build_run_config(registry, layers, _overrides({**shortcuts, **settings}))
+    check_schedule(run_config.train)
     run_dir = plan_run_directory(out, run_config.model.name)
     training = _train(registry, run_config, run_dir, resume=False, progress=progress,
                       log=log, numbered=out is None)

@@ -341,6 +341,18 @@ def build_run_config(
     return RunConfig(choices["model"], choices["tokenizer"], choices["dataset"], train)
 
 
+def check_schedule(train: TrainConfig) -> None:
+    """Refuse a cosine decay that ends above its peak (``min_lr > lr``), for a new run.
+
+    It is checked where a run is planned, not by :class:`TrainConfig` itself, so that
+    runs made before the check still load and sample.
+    """
+    if train.min_lr > train.lr:
+        raise ZooError(f"train.min_lr={train.min_lr:g} is above train.lr={train.lr:g}, so the "
+                       "learning rate would rise where it should decay; lower it as well "
+                       f"(--set train.min_lr={train.lr / 10:g}, a tenth of lr)")
+
+
 def check_train_config(train: TrainConfig) -> None:
     """Kept for callers of older zoo: :class:`TrainConfig` checks its values when it is built."""
     TrainConfig.__post_init__(train)

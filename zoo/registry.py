@@ -337,7 +337,12 @@ def checked_train_defaults(kind: str, name: str, train_defaults: Any) -> dict[st
     Raises :class:`PluginError` for a kind other than architecture, a key that
     is not a train-section field, or a value the training loop cannot use.
     """
-    from zoo.config import TrainConfig, apply_values, check_train_config  # imports this module
+    from zoo.config import (  # zoo.config imports this module
+        TrainConfig,
+        apply_values,
+        check_schedule,
+        check_train_config,
+    )
 
     if train_defaults is None:
         return {}
@@ -351,6 +356,7 @@ def checked_train_defaults(kind: str, name: str, train_defaults: Any) -> dict[st
     try:
         train = apply_values(TrainConfig(), dict(train_defaults), "train", "the training loop")
         check_train_config(train)
+        check_schedule(train)
     except ZooError as error:
         raise PluginError(f"{kind} {name!r} has bad train_defaults: {error}") from None
     return {key: getattr(train, key) for key in train_defaults}

@@ -116,3 +116,18 @@ def test_weight_decay_spares_biases_and_gains():
     decayed, spared = optimizer.param_groups
     assert decayed["weight_decay"] == 0.1 and [p.dim() for p in decayed["params"]] == [2]
     assert spared["weight_decay"] == 0.0 and len(spared["params"]) == 3  # bias, gain, bias
+
+
+def test_a_run_made_before_the_schedule_check_still_loads(trained_run, tmp_path):
+    """min_lr above lr is refused for new runs only: an existing run with it still samples."""
+    import json
+    import shutil
+
+    import zoo
+
+    run = shutil.copytree(trained_run, tmp_path / "old")
+    config = json.loads((run / "config.json").read_text("utf-8"))
+    config["train"]["min_lr"] = config["train"]["lr"] * 2
+    (run / "config.json").write_text(json.dumps(config), "utf-8")
+    [text] = zoo.load(run).sample("A", max_new_tokens=3, seed=0)
+    assert text.startswith("A")

@@ -339,8 +339,10 @@ def test_valid_train_defaults_are_stored_with_the_train_sections_types(make_plug
                          "train.steps=0 is not allowed for the training loop; "
                          "it must be at least 1"),
         ('["lr"]', "architecture 'tuned': train_defaults must be a dict of train-section keys"),
+        ('{"lr": 1e-4}', "architecture 'tuned' has bad train_defaults: train.min_lr=0.0003 is "
+                         "above train.lr=0.0001"),
     ],
-    ids=["unknown-key", "bad-value", "unusable-value", "not-a-dict"],
+    ids=["unknown-key", "bad-value", "unusable-value", "not-a-dict", "decay-above-peak"],
 )
 def test_bad_train_defaults_make_the_plugin_broken(make_plugin, defaults, expected):
     source = _architecture_with_train_defaults(defaults)
