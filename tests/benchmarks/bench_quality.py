@@ -17,7 +17,7 @@ from pathlib import Path
 
 from common import TINY_SHAKESPEARE, save, zoo, zoo_json
 
-ARCHITECTURES = ["transformer", "gru-tied", "bigram", "rnn", "lstm", "gru"]
+ARCHITECTURES = ["transformer", "gru-tied", "bigram", "rnn", "lstm", "gru", "mlp", "wavenet"]
 
 # nanoGPT's config/train_shakespeare_char.py with its README's CPU overrides.
 BABY_GPT = [
