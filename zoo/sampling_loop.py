@@ -69,10 +69,7 @@ def token_chooser(settings: SamplingSettings, rows: int, vocab: int) -> Chooser:
     def choose(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if rows == 1 and top_p is None:
             return _draw_one(logits[0], temperature, top_k, row, rng)
-        np.divide(logits, temperature, out=scores, dtype=np.float64)
-        if top_k is not None:
-            _keep_top_k(scores, top_k)
-        probs = _softmax_in_place(scores)
+        probs = _probabilities(logits, temperature, top_k, out=scores)
         if top_p is not None:
             probs = _nucleus(probs, top_p)
         cumulative = np.add.accumulate(probs, axis=-1, out=probs)  # (B, V), np.cumsum's sums
@@ -93,6 +90,16 @@ def _keep_top_k(scores: np.ndarray, top_k: int) -> None:
     """Set every score below each row's k-th largest to -inf, in place."""
     kth = np.partition(scores, -top_k, axis=-1)[..., -top_k, None]  # (..., 1)
     np.copyto(scores, -np.inf, where=scores < kth)
+
+
+def _probabilities(logits: np.ndarray, temperature: float, top_k: int | None,
+                   out: np.ndarray) -> np.ndarray:
+    """The float64 softmax of ``logits / temperature`` after top-k, written into ``out``
+    (the logits' shape) and returned."""
+    np.divide(logits, temperature, out=out, dtype=np.float64)
+    if top_k is not None:
+        _keep_top_k(out, top_k)
+    return _softmax_in_place(out)
 
 
 def _softmax_in_place(scores: np.ndarray) -> np.ndarray:
@@ -127,10 +134,7 @@ def _draw_one(logits: np.ndarray, temperature: float, top_k: int | None, scores:
     """One row's token from its logits (V,), through ``scores`` (V,) float64: the batch
     path's arithmetic on one row, and the count of running totals at or below the draw
     found by binary search (a running total of probabilities never decreases)."""
-    np.divide(logits, temperature, out=scores, dtype=np.float64)
-    if top_k is not None:
-        _keep_top_k(scores, top_k)
-    _softmax_in_place(scores)
+    _probabilities(logits, temperature, top_k, out=scores)
     np.add.accumulate(scores, out=scores)
     threshold = rng.random() * scores[-1]  # the value rng.random((1, 1)) would draw
     if threshold != threshold:  # NaN logits: no running total is at or below NaN
@@ -280,6 +284,11 @@ def continue_sequences(
                             on_text=on_text, stopping=stopping)
 
 
+def _id_list(ids: Sequence[int] | np.ndarray) -> list[int]:
+    """Token ids (B,) as a list of Python ints."""
+    return ids.tolist() if isinstance(ids, np.ndarray) else list(ids)
+
+
 def continue_choices(
     first: Sequence[int] | np.ndarray,
     advance: Callable[[Sequence[int]], Sequence[int] | np.ndarray],
@@ -309,11 +318,10 @@ def continue_choices(
     stream = on_text if rows == 1 else None
     incremental = IncrementalDecoder(decode)
     streamer = StoppingStreamer(decode, stopping)
-    chosen = first.tolist() if isinstance(first, np.ndarray) else list(first)
+    chosen = _id_list(first)
     for position in range(max_new_tokens):
         if position:  # the last choice needs no step after it
-            next_ids = advance(chosen)  # (B,)
-            chosen = next_ids.tolist() if isinstance(next_ids, np.ndarray) else list(next_ids)
+            chosen = _id_list(advance(chosen))  # (B,)
         for row, token in enumerate(chosen):
             if finished[row]:
                 continue
