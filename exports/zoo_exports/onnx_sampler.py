@@ -274,25 +274,25 @@ class _Bound:
         self._names = [(w["input"], w["output"]) for w in stepper.wiring]
         self._buffers = ([np.array(state[name], order="C") for name, _ in self._names],
                          [np.empty_like(state[name], order="C") for name, _ in self._names])
-        self._arrays = [bound, outputs]  # kept alive: onnxruntime reads and writes them
+        self._arrays = [bound]  # kept alive: onnxruntime reads and writes them
         value = onnxruntime.OrtValue.ortvalue_from_numpy
         self._bindings = []
         for reads, writes in (self._buffers, self._buffers[::-1]):
             binding = stepper.session.io_binding()
             for name, array in bound.items():
                 binding.bind_ortvalue_input(name, value(array))
-            for name, array in outputs.items():
-                binding.bind_ortvalue_output(name, value(array))
             for (name, output), source, target in zip(self._names, reads, writes, strict=True):
                 binding.bind_ortvalue_input(name, value(source))
                 binding.bind_ortvalue_output(output, value(target))
             self._bindings.append(binding)
+        self._bind_outputs(outputs)
         self._current = 0  # the binding whose inputs hold the state now
         self._runs = [_bound_run(stepper.session, binding) for binding in self._bindings]
         # a run with IOBinding fails with RuntimeError, session.run with onnxruntime's own
         self._errors: tuple[type[BaseException], ...] = (RuntimeError, *onnxruntime_errors())
 
-    def _rebind_outputs(self, outputs: dict[str, np.ndarray]) -> None:
+    def _bind_outputs(self, outputs: dict[str, np.ndarray]) -> None:
+        """Bind ``outputs`` (name -> buffer) in both bindings, in place of any bound before."""
         import onnxruntime
 
         self._arrays.append(outputs)
@@ -388,7 +388,7 @@ class ChoosingLoop(_Bound):
               draw: bool) -> np.ndarray:
         """Feed ids (B,) and take ``steps`` steps; the chosen ids, (steps, B)."""
         if steps != self._bound_steps:
-            self._rebind_outputs(self._step_outputs(steps))
+            self._bind_outputs(self._step_outputs(steps))
             self._bound_steps = steps
         self.tokens[:, 0] = token_ids
         self._steps[()] = steps
