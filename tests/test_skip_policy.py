@@ -12,11 +12,13 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 
 
-def _pytest_on(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+def _pytest_on(tmp_path: Path, source: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """pytest in a child process on ``source``, with zoo's skip policy and slow-test hooks."""
     (tmp_path / "test_example.py").write_text(textwrap.dedent(source))
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    slow: slow\n")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "skip_policy", "-p", "no:cacheprovider",
-         str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-p", "skip_policy", "-p", "slow_tests",
+         "-p", "no:cacheprovider", *options, str(tmp_path)],
         capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(TESTS)},
     )
 
@@ -64,16 +66,6 @@ SLOW_AND_FAST = """
 """
 
 
-def _pytest_with_slow_tests(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "test_example.py").write_text(textwrap.dedent(SLOW_AND_FAST))
-    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    slow: slow\n")
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "slow_tests", "-p", "skip_policy",
-         "-p", "no:cacheprovider", "-v", *options, str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(TESTS)},
-    )
-
-
 @pytest.mark.parametrize(("options", "ran", "left_out"), [
     ((), ["test_fast"], ["test_slow"]),
     (("--slow",), ["test_fast", "test_slow"], []),
@@ -81,7 +73,7 @@ def _pytest_with_slow_tests(tmp_path: Path, *options: str) -> subprocess.Complet
 ])
 def test_slow_tests_run_only_when_asked_for_and_are_deselected_not_skipped(
         tmp_path, options, ran, left_out):
-    result = _pytest_with_slow_tests(tmp_path, *options)
+    result = _pytest_on(tmp_path, SLOW_AND_FAST, "-v", *options)
     assert result.returncode == pytest.ExitCode.OK, result.stdout
     for name in ran:
         assert f"test_example.py::{name} PASSED" in result.stdout
