@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from zoo.registry import Registry, load_registry
+from zoo.registry.host import Registry, load_registry
 
 sys.path.insert(0, str(Path(__file__).parent))
 from plugin_environment import PluginEnvironment  # noqa: E402  (a helper module beside this file)

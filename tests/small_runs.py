@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from zoo.cli import cli
-from zoo.registry import Registry
+from zoo.registry.host import Registry
 
 #: Options that make each built-in small enough to export in about a second.
 SMALL_MODELS = {

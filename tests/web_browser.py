@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from zoo.serving import page_url, web_server
+from zoo.runs.serving import page_url, web_server
 from zoo_exports.web_exporter import ORT_WEB_VERSION, TOKENIZERS_JS_VERSION
 
 NEEDS_BROWSER = "needs Chromium, chromedriver and npm"

@@ -5,9 +5,10 @@ entry points, configuration, training, sampling and run directories. It ships
 no concrete model; the built-ins live in ``zoo_plugins`` and reach the core
 through the same hooks a third party uses.
 
-Plugin authors need only ``hookimpl`` (to mark hook implementations) and
-``Register`` (the type of the ``register`` callable the registration hooks
-receive); the package ships ``py.typed``, so type checkers read its annotations.
+Plugin authors need ``hookimpl`` (to mark hook implementations) and ``Register``
+(the type of the ``register`` callable the registration hooks receive) from
+here, and everything else from :mod:`zoo.plugin`; the package ships
+``py.typed``, so type checkers read its annotations.
 
 The Python API (:mod:`zoo.api`) is reachable from here: ``zoo.train``,
 ``zoo.load``, ``zoo.load_export``, ``zoo.compare`` and ``zoo.components``,
@@ -18,25 +19,17 @@ Importing this package is cheap: it never imports torch.
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from zoo.hookspecs import Register
-
-__version__ = "0.1.0"
-
-#: Version of the plugin API: the hook signatures and the component contracts.
-#: A plugin module may set ``ZOO_PLUGIN_API = N``; one that needs a newer API
-#: than this is refused and listed as broken.
-PLUGIN_API_VERSION = 2  # 2: zoo_register_loggers
-
-#: Decorator for hook implementations: ``@hookimpl def zoo_register_...``.
-hookimpl = pluggy.HookimplMarker("zoo")
+from zoo.deprecated import install_old_module_paths
+from zoo.registry.hookspecs import Register, hookimpl
+from zoo.version import PLUGIN_API_VERSION, __version__
 
 #: The Python API, imported from :mod:`zoo.api` on first use so that ``import zoo`` stays cheap.
 API = ("Comparison", "Export", "Run", "compare", "components", "load", "load_export", "train")
 
 if TYPE_CHECKING:
     from zoo.api import Comparison, Export, Run, compare, components, load, load_export, train
+
+install_old_module_paths()
 
 
 def __getattr__(name: str) -> Any:

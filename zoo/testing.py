@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zoo.registry import Registry
+    from zoo.registry.host import Registry
 
 TOLERANCE = 1e-5
 
@@ -365,7 +365,7 @@ def check_generate(exporter: Any, registry: Any, export_dir: Path, *, prompt: st
     same seed; with one sample, the pieces passed to ``on_text`` join to the
     returned text.
     """
-    from zoo.sampling_loop import SamplingSettings
+    from zoo.sampling.loop import SamplingSettings
 
     def sample(num_samples: int, on_text: Callable[[str], None] | None = None) -> Any:
         try:
@@ -421,11 +421,11 @@ def check_exporter(factory: Callable[..., Any], config: Any, loaded_run: Any,
     :func:`check_export_refuses_non_empty`.
     """
     if registry is None:
-        from zoo.registry import load_registry
+        from zoo.registry.host import load_registry
 
         registry = load_registry()
     if isinstance(loaded_run, str | Path):
-        from zoo.runs import load_run
+        from zoo.models.loading import load_run
 
         loaded_run = load_run(registry, loaded_run)
     exporter = factory(config)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.sampling_loop import SamplingSettings
+from zoo.plugin import SamplingSettings
 
 #: The choosing head's inputs and its output (:func:`choosing_graph`).
 DRAW, TEMPERATURE, TOP_K, TOP_P, CHOSEN = (

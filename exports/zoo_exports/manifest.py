@@ -23,8 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
-from zoo.loading import MAX_REASON, damaged, read_json, require_keys
+from zoo.plugin import MAX_REASON, ZooError, damaged, read_json, require_keys
 
 FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"

@@ -38,9 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo import __version__, atomic
-from zoo.documents import end_of_text_id
-from zoo.errors import ZooError
+from zoo.plugin import ZooError, __version__, atomic_directory, end_of_text_id
 from zoo_exports.manifest import (
     FORMAT_VERSION,
     LOGITS_ROLE,
@@ -195,7 +193,7 @@ def build_manifest(loaded: Any, states: list[StateTensor], opset: int, model_sha
     """
     import dataclasses
 
-    from zoo.sampling_loop import SamplingSettings
+    from zoo.plugin import SamplingSettings
 
     vocab = loaded.vocab_size
     tokenizer = loaded.tokenizer
@@ -310,7 +308,7 @@ def export_onnx(
             dynamic_axes[s.name] = {s.batch_axis: "batch"}
             dynamic_axes[f"{s.name}_out"] = {s.batch_axis: "batch"}
 
-    with atomic.atomic_directory(Path(out_dir)) as temp:
+    with atomic_directory(Path(out_dir)) as temp:
         path = temp / MODEL_FILE
         try:
             with warnings.catch_warnings(), native_output_silenced():

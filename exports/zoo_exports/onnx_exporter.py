@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.config import require
+from zoo.plugin import require
 
 DEFAULT_OPSET = 17
 

@@ -49,13 +49,16 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ZooError
-from zoo.loading import damaged, load_tokenizer_files, reading, short_reason
-from zoo.sampling_loop import (
+from zoo.plugin import (
     SamplingSettings,
+    ZooError,
     continue_choices,
     continue_sequences,
+    damaged,
+    load_tokenizer_files,
     prompt_ids,
+    reading,
+    short_reason,
     stopping_for,
 )
 from zoo_exports.choosing_graph import (
@@ -443,8 +446,7 @@ def onnxruntime_errors() -> tuple[type[BaseException], ...]:
 
 def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, Any]) -> Any:
     """The export's tokenizer, rebuilt through the registry from its saved files."""
-    from zoo.component_factory import build_tokenizer
-    from zoo.config import choose_component
+    from zoo.plugin import build_tokenizer, choose_component
 
     spec = manifest["tokenizer"]
     recorded = recorded_provider(manifest, "tokenizer")

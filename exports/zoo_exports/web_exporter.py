@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.plugin import ZooError
 from zoo_exports.onnx_exporter import OnnxExportConfig, OnnxExporter
 
 EXPORTER_NAME = "web"  # the name zoo_exports.plugin registers this exporter under

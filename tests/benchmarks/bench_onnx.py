@@ -40,10 +40,10 @@ import onnx  # noqa: F401  imported once here, not inside the first open ms
 import torch
 from common import TINY_SHAKESPEARE, save, zoo
 
-from zoo.registry import load_registry
-from zoo.runs import load_run
-from zoo.sampling_loop import SamplingSettings, continue_sequences
-from zoo.torch_sampler import generate as torch_generate
+from zoo.models.loading import load_run
+from zoo.registry.host import load_registry
+from zoo.sampling.loop import SamplingSettings, continue_sequences
+from zoo.sampling.torch_sampler import generate as torch_generate
 from zoo_exports import onnx_sampler
 from zoo_exports.onnx_sampler import OnnxStep, open_export
 from zoo_exports.onnx_sampler import generate as onnx_generate

@@ -13,7 +13,7 @@ import time
 
 from common import TINY_SHAKESPEARE, save
 
-from zoo.registry import load_registry
+from zoo.registry.host import load_registry
 
 
 def main() -> None:

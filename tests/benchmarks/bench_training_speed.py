@@ -34,13 +34,14 @@ from common import TINY_SHAKESPEARE, save
 from torch import nn
 from torch.nn import functional as F
 
-from zoo import runs
-from zoo.component_factory import build_dataset, build_model, build_tokenizer
-from zoo.config import RunConfig, build_run_config
-from zoo.data import RandomWindows, TokenStream
-from zoo.registry import Registry, load_registry
-from zoo.token_cache import cached_splits
-from zoo.training import train_run
+from zoo.config.run import RunConfig, build_run_config
+from zoo.data.batches import RandomWindows
+from zoo.data.streams import TokenStream
+from zoo.data.token_cache import cached_splits
+from zoo.registry.factory import build_dataset, build_model, build_tokenizer
+from zoo.registry.host import Registry, load_registry
+from zoo.runs.run_directory import read_metrics
+from zoo.training.loop import train_run
 
 #: nanoGPT's CPU "baby GPT" (its README's shakespeare_char run on a MacBook), no dropout.
 BABY_GPT = {"embed": 128, "layers": 4, "heads": 4, "block_size": 64, "batch_size": 12}
@@ -181,7 +182,7 @@ def run_hand_written(registry: Registry, name: str, config: RunConfig, vocab_siz
 def run_zoo(registry: Registry, config: RunConfig, run_dir: Path) -> tuple[list[float], float]:
     """One round of `zoo.training`: tokens/s of each logged window after the first, last loss."""
     train_run(registry, config, run_dir, progress=False, log=lambda _: None)
-    logged = [m for m in runs.read_metrics(run_dir) if m["split"] == "train"]
+    logged = [m for m in read_metrics(run_dir) if m["split"] == "train"]
     return [m["tokens_per_s"] for m in logged][1:], logged[-1]["loss"]
 
 

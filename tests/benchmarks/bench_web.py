@@ -28,8 +28,8 @@ from common import REPO, TINY_SHAKESPEARE, save, zoo
 sys.path.insert(0, str(REPO / "tests"))
 from web_browser import Page, chromium_session, require_browser, served, web_libraries  # noqa: E402
 
-from zoo.registry import load_registry  # noqa: E402
-from zoo.sampling_loop import SamplingSettings  # noqa: E402
+from zoo.registry.host import load_registry
+from zoo.sampling.loop import SamplingSettings
 from zoo_exports.onnx_sampler import generate  # noqa: E402
 
 MODELS = {

@@ -14,11 +14,15 @@ from click.testing import CliRunner
 from matplotlib.figure import Figure
 
 import zoo
+import zoo.api.export
+import zoo.api.run
+import zoo.api.sampler
+import zoo.registry.host
 from cli_errors import one_line_error
 from zoo import api
 from zoo.cli import cli
 from zoo.errors import ZooError
-from zoo.runs import read_metrics
+from zoo.runs.run_directory import read_metrics
 
 TINY = {"steps": 8, "batch_size": 4, "block_size": 32, "device": "cpu", "progress": False,
         "log": lambda line: None, "model.embed": 32, "model.hidden": 48,
@@ -169,19 +173,21 @@ def test_compare_ranks_by_bits_per_char_when_tokenizers_differ(registry, run, sm
 
 def test_docstring_examples_run(registry, run, export, tmp_path, monkeypatch):
     """The examples in the API's docstrings, run as doctests, each on its own copy of a run."""
-    monkeypatch.setattr(api, "_default_registry", registry)
+    monkeypatch.setattr(zoo.registry.host, "_default_registry", registry)
     finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(verbose=False)
-    tests = [test for test in finder.find(api) if test.examples]
+    modules = [api, zoo.api.sampler, zoo.api.run, zoo.api.export]
+    tests = [test for module in modules for test in finder.find(module) if test.examples]
     for index, test in enumerate(tests):
         scratch = tmp_path / str(index)
         shutil.copytree(run.directory, scratch / "run")
         test.globs.update(zoo=zoo, math=math, tmp=scratch, export=export,
                           run=zoo.load(scratch / "run", registry=registry))
         runner.run(test)
-    documented = {test.name.removeprefix("zoo.api.") for test in tests}
+    documented = {test.name.rpartition(".")[2] if test.name.count(".") == 2 else
+                  ".".join(test.name.split(".")[3:]) for test in tests}
     assert {"components", "train", "load", "load_export", "compare", "Sampler.sample",
             "Sampler.stream", "Run.evaluate", "Run.metrics", "Run.plot", "Run.export",
-            "Run.resume"} <= documented
+            "Run.resume", "Run.training"} <= documented
     assert runner.summarize(verbose=False).failed == 0
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from zoo.atomic import (
+from zoo.files.atomic import (
     TEMPORARY_NAME,
     atomic_directory,
     atomic_path,
@@ -200,7 +200,7 @@ def test_files_follow_a_group_writable_umask(tmp_path):
 def test_a_locked_temporary_is_kept_even_when_its_pid_looks_dead(tmp_path):
     # a writer in another PID namespace sharing the directory: its pid means nothing here,
     # but the lock it holds on its temporary does
-    from zoo.atomic import lock, unlock
+    from zoo.files.atomic import lock, unlock
 
     foreign = _leave_temporary(tmp_path, _dead_pid(), "export", as_directory=True)
     held = lock(foreign)
@@ -214,7 +214,7 @@ def test_a_locked_temporary_is_kept_even_when_its_pid_looks_dead(tmp_path):
 
 
 def test_the_token_cache_removes_what_a_killed_cache_write_left(tmp_path):
-    from zoo.token_cache import cached_splits
+    from zoo.data.token_cache import cached_splits
     from zoo_plugins.tokenizers.char import CharTokenizer
 
     class Corpus:

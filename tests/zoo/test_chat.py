@@ -7,8 +7,8 @@ import torch
 from cli_errors import one_line_error
 from zoo.api import load
 from zoo.cli import cli
-from zoo.documents import end_of_text_id
-from zoo.sampling_loop import prompt_ids
+from zoo.data.documents import end_of_text_id
+from zoo.sampling.loop import prompt_ids
 
 
 def test_the_second_reply_continues_from_the_whole_conversation(trained_run, registry):

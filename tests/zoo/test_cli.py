@@ -15,10 +15,10 @@ import click
 import pytest
 
 from cli_errors import one_line_error
-from zoo import __version__
 from zoo.cli import cli
 from zoo.cli.common import ZooGroup
-from zoo.registry import installed_entry_points, load_registry
+from zoo.registry.host import installed_entry_points, load_registry
+from zoo.version import __version__
 
 pytestmark = pytest.mark.torch_free
 

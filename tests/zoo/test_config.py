@@ -6,14 +6,9 @@ import dataclasses
 
 import pytest
 
-from zoo.config import (
-    RunConfig,
-    TrainConfig,
-    build_run_config,
-    choose_component,
-    parse_overrides,
-    read_toml,
-)
+from zoo.config.run import RunConfig, build_run_config, choose_component
+from zoo.config.training import TrainConfig
+from zoo.config.values import parse_overrides, read_toml
 from zoo.errors import ZooError
 
 pytestmark = pytest.mark.torch_free  # nox -s pythons runs these on every Python

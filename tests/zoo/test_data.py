@@ -5,17 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo.data import (
+from zoo.data.batches import (
     ContiguousStreams,
     RandomWindows,
-    TokenStream,
     batch_sampler,
-    check_long_enough,
     consecutive_batches,
     evaluation_batches,
-    training_data,
 )
+from zoo.data.streams import TokenStream
 from zoo.errors import ZooError
+from zoo.training.data import check_long_enough, training_data
 
 STREAM = TokenStream(np.arange(1000, dtype=np.int64), num_chars=2000)
 
@@ -95,7 +94,7 @@ def test_tokens_per_char():
 def test_the_sampler_follows_train_stateful():
     import dataclasses
 
-    from zoo.config import TrainConfig
+    from zoo.config.training import TrainConfig
 
     train = dataclasses.replace(TrainConfig(), block_size=10, batch_size=4, seed=1)
     assert isinstance(batch_sampler(STREAM, train), RandomWindows)
@@ -106,7 +105,7 @@ def test_the_sampler_follows_train_stateful():
 
 def test_training_data_trains_a_new_tokenizer_and_reloads_a_runs_own(registry, small_corpus,
                                                                     trained_run):
-    from zoo.runs import load_run
+    from zoo.models.loading import load_run
 
     config = load_run(registry, trained_run).config
     tokenizer, streams = training_data(registry, config, trained_run, resume=True)

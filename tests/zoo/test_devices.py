@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zoo.devices import autocast_dtype, resolve_device
-from zoo.distributed import DistributedContext
 from zoo.errors import ZooError
+from zoo.models.devices import autocast_dtype, resolve_device
+from zoo.training.distributed import DistributedContext
 
 
 def test_auto_falls_back_to_cpu_without_accelerators(monkeypatch):
@@ -66,7 +66,7 @@ def test_single_process_outside_torchrun(monkeypatch):
 
 
 def _tiny_config(registry, corpus, *extra):
-    from zoo.config import build_run_config
+    from zoo.config.run import build_run_config
 
     return build_run_config(
         registry, {"model": {"name": "gru-tied"}, "dataset": {"name": "text"}},
@@ -78,19 +78,19 @@ def _tiny_config(registry, corpus, *extra):
 
 def test_the_bf16_autocast_path_trains(registry, small_corpus, tmp_path, monkeypatch):
     """The CUDA autocast branch, run on the CPU (which supports bf16 autocast too)."""
-    import zoo.steps
-    from zoo.training import train_run
+    import zoo.training.steps
+    from zoo.training.loop import train_run
 
-    monkeypatch.setattr(zoo.steps, "autocast_dtype", lambda device: torch.bfloat16)
+    monkeypatch.setattr(zoo.training.steps, "autocast_dtype", lambda device: torch.bfloat16)
     seen = []
-    original = zoo.steps.batch_loss
+    original = zoo.training.steps.batch_loss
 
     def spy(model, inputs, targets, state=None):
         loss, logits, new_state = original(model, inputs, targets, state)
         seen.append(logits.dtype)
         return loss, logits, new_state
 
-    monkeypatch.setattr("zoo.training.batch_loss", spy)
+    monkeypatch.setattr("zoo.training.loop.batch_loss", spy)
     result = train_run(registry, _tiny_config(registry, small_corpus), tmp_path / "bf16",
                        progress=False, log=lambda _: None)
     assert seen and set(seen) == {torch.bfloat16}
@@ -99,7 +99,7 @@ def test_the_bf16_autocast_path_trains(registry, small_corpus, tmp_path, monkeyp
 
 def test_compile_flag_trains_through_torch_compile(registry, small_corpus, tmp_path,
                                                     monkeypatch):
-    from zoo.training import train_run
+    from zoo.training.loop import train_run
 
     compiled = []
     real_compile = torch.compile

@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-from zoo.runs import load_run, read_metrics
+from zoo.models.loading import load_run
+from zoo.runs.run_directory import read_metrics
 
 
 def test_two_process_ddp_run(registry, small_corpus, tmp_path):

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from zoo.data import DocumentRows, batch_sampler, consecutive_batches, encode_documents
-from zoo.documents import PAD_TARGET, document_windows, padded_rows
+from zoo.analysis.novelty import novelty
+from zoo.data.batches import DocumentRows, batch_sampler, consecutive_batches
+from zoo.data.documents import PAD_TARGET, document_windows, padded_rows
+from zoo.data.streams import encode_documents
 from zoo.errors import ZooError
-from zoo.novelty import novelty
-from zoo.sampling_loop import SamplingSettings, Stopping, continue_sequences, prompt_ids
-from zoo.steps import batch_loss
+from zoo.sampling.loop import SamplingSettings, Stopping, continue_sequences, prompt_ids
+from zoo.training.steps import batch_loss
 
 EOT = 1
 
@@ -77,7 +78,7 @@ def test_padded_batches_are_one_document_a_row_and_resume():
 
 
 def test_padded_rows_need_an_end_of_text_token_and_no_carried_state():
-    from zoo.config import TrainConfig
+    from zoo.config.training import TrainConfig
 
     with pytest.raises(ZooError, match="end-of-text"):
         DocumentRows(encode_documents(OldTokenizer(), ["ab"]), 8, 2, seed=0)

@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.runs import load_run
+from zoo.models.loading import load_run
 
 
 def test_eval_json_matches_a_direct_computation(runner, registry, trained_run, small_corpus):

@@ -8,7 +8,7 @@ import pytest
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.registry import installed_entry_points, load_registry
+from zoo.registry.host import installed_entry_points, load_registry
 
 WEIGHTS = """
     import json

@@ -10,9 +10,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from zoo import hookspecs
 from zoo.cli import cli
-from zoo.registry import installed_entry_points, load_registry
+from zoo.registry import hookspecs
+from zoo.registry.host import installed_entry_points, load_registry
 from zoo.testing import check_architecture, check_dataset, check_tokenizer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -102,7 +102,7 @@ def test_command_example_adds_a_command(make_plugin, argv):
 def test_logger_example_receives_every_record(make_plugin, small_corpus, tiny_run, tmp_path):
     import csv
 
-    from zoo.runs import read_metrics
+    from zoo.runs.run_directory import read_metrics
 
     registry = _registry_with(make_plugin, "zoo_register_loggers")
     out = tmp_path / "run"

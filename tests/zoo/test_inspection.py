@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from cli_errors import one_line_error
+from zoo.analysis.inspection import draw, inspect_text
 from zoo.cli import cli
 from zoo.errors import ZooError
-from zoo.inspection import draw, inspect_text
 
 
 class Letters:
@@ -98,8 +98,8 @@ def test_zoo_inspect_draws_and_writes_numbers(runner, registry, trained_run, tmp
 
 def test_every_built_in_architecture_draws_its_views(registry, tmp_path):
     """A PNG for each: the views of an (untrained) model of every registered architecture."""
-    from zoo.component_factory import build_tokenizer
-    from zoo.config import choose_component
+    from zoo.config.run import choose_component
+    from zoo.registry.factory import build_tokenizer
 
     tokenizer = build_tokenizer(registry, choose_component(registry, "tokenizer", "char", {},
                                                            section="tokenizer"))

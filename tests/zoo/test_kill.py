@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.atomic import TEMPORARY_NAME, process_alive
+from zoo.files.atomic import TEMPORARY_NAME, process_alive
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="needs POSIX signals")
 

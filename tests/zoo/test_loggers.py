@@ -7,7 +7,7 @@ from tensorboard.backend.event_processing.event_accumulator import TENSORS, Even
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.runs import read_metrics
+from zoo.runs.run_directory import read_metrics
 
 
 def test_tensorboard_holds_the_runs_curves_and_samples(runner, registry, small_corpus,

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from zoo.optimization import (
+from zoo.training.optimization import (
     learning_rate,
     make_optimizer,
     scheduled_learning_rate,
@@ -69,7 +69,7 @@ def test_progress_drives_the_decay_instead_of_steps():
 def _train(**values):
     import dataclasses
 
-    from zoo.config import TrainConfig
+    from zoo.config.training import TrainConfig
 
     return dataclasses.replace(TrainConfig(), **values)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zoo.errors import ZooError
-from zoo.paths import plan_new_directory
+from zoo.files.paths import plan_new_directory
 
 
 def test_a_missing_or_empty_directory_is_used_and_not_created(tmp_path):

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from zoo.config import build_run_config
-from zoo.progress import format_duration
-from zoo.training import train_run
+from zoo.config.run import build_run_config
+from zoo.training.loop import train_run
+from zoo.training.progress import format_duration
 
 LINE = re.compile(r"step (\d+)/20 loss \d+\.\d{3} [\d,]+ tok/s \d+s elapsed")
 
@@ -34,7 +34,7 @@ def _train(registry, corpus, out, progress=True):
 def test_without_a_terminal_a_line_every_ten_log_intervals(registry, small_corpus, tmp_path,
                                                            monkeypatch):
     monkeypatch.setattr("sys.stderr", io.StringIO())  # a log file, CI, captured output
-    monkeypatch.setattr("zoo.progress.LINE_EVERY_SECONDS", 3600.0)
+    monkeypatch.setattr("zoo.training.progress.LINE_EVERY_SECONDS", 3600.0)
     lines = _train(registry, small_corpus, tmp_path / "run")
     assert [int(LINE.fullmatch(line)[1]) for line in lines] == [10, 20]
 
@@ -42,7 +42,7 @@ def test_without_a_terminal_a_line_every_ten_log_intervals(registry, small_corpu
 def test_without_a_terminal_a_line_at_least_every_30_seconds(registry, small_corpus, tmp_path,
                                                              monkeypatch):
     monkeypatch.setattr("sys.stderr", io.StringIO())
-    monkeypatch.setattr("zoo.progress.LINE_EVERY_SECONDS", 0.0)  # every log point is late
+    monkeypatch.setattr("zoo.training.progress.LINE_EVERY_SECONDS", 0.0)  # every log point is late
     assert len(_train(registry, small_corpus, tmp_path / "run")) == 20
 
 

@@ -10,12 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli_errors import one_line_error
-from zoo import __version__
 from zoo.cli import cli
-from zoo.config import build_run_config
+from zoo.config.run import build_run_config
 from zoo.errors import ZooError
-from zoo.registry import installed_entry_points, load_registry
-from zoo.runs import load_run, read_config, write_config
+from zoo.models.loading import load_run
+from zoo.registry.host import installed_entry_points, load_registry
+from zoo.runs.run_directory import read_config, write_config
+from zoo.version import __version__
 
 TOY = """
     from dataclasses import dataclass

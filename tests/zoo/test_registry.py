@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import pytest
 
-from zoo import PLUGIN_API_VERSION
 from zoo.errors import PluginError, ZooError
-from zoo.registry import installed_entry_points, load_registry
+from zoo.registry.host import installed_entry_points, load_registry
+from zoo.version import PLUGIN_API_VERSION
 
 GOOD = """
     from dataclasses import dataclass
@@ -370,7 +370,7 @@ def test_register_protocol_is_importable_from_zoo_and_types_the_hooks():
     import typing
 
     import zoo
-    from zoo import hookspecs
+    from zoo.registry import hookspecs
 
     assert zoo.Register is hookspecs.Register
     hints = typing.get_type_hints(hookspecs.zoo_register_architectures)

@@ -8,11 +8,12 @@ import pytest
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.config import RunConfig, build_run_config
+from zoo.config.run import RunConfig, build_run_config
 from zoo.errors import ZooError
-from zoo.resume import resumed_run_config
-from zoo.runs import read_config, read_metrics
-from zoo.training import TrainingInterrupted, train_run
+from zoo.runs.run_directory import read_config, read_metrics
+from zoo.training.interruption import TrainingInterrupted
+from zoo.training.loop import train_run
+from zoo.training.resume import resumed_run_config
 
 
 def _config(registry, corpus, architecture, *extra):
@@ -190,16 +191,16 @@ def test_no_evaluation_is_recorded_before_its_checkpoint_exists(registry, run_co
     """A checkpoint write that fails (here at step 12) leaves no val record of step 12."""
     import errno
 
-    import zoo.runs
+    import zoo.training.checkpointing
 
-    real_save = zoo.runs.save_checkpoint
+    real_save = zoo.training.checkpointing.save_checkpoint
 
     def save_checkpoint(run_dir, model, step):
         if step == 12:
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(run_dir, model, step)
 
-    monkeypatch.setattr(zoo.runs, "save_checkpoint", save_checkpoint)
+    monkeypatch.setattr(zoo.training.checkpointing, "save_checkpoint", save_checkpoint)
     config = resumed_run_config(registry, run_copy, {"steps": 12})
     with pytest.raises(OSError):
         train_run(registry, config, run_copy, resume=True, progress=False, log=lambda _: None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo.sampling_loop import (
+from zoo.sampling.loop import (
     IncrementalDecoder,
     SamplingSettings,
     Stopping,

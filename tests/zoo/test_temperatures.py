@@ -6,7 +6,7 @@ import pytest
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.columns import GUTTER, side_by_side
+from zoo.cli.columns import GUTTER, side_by_side
 
 
 def test_columns_keep_each_text_whole_and_in_its_own_column():

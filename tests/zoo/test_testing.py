@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from zoo import atomic
-from zoo.registry import load_registry
-from zoo.runs import load_run
+from zoo.files import atomic
+from zoo.models.loading import load_run
+from zoo.registry.host import load_registry
 from zoo.testing import check_architecture, check_dataset, check_exporter, check_tokenizer
 
 REGISTRY = load_registry(disabled=set(), strict=True)

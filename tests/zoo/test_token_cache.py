@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo.data import encode_documents
-from zoo.token_cache import cached_splits
+from zoo.data.streams import encode_documents
+from zoo.data.token_cache import cached_splits
 from zoo_plugins.tokenizers.char import CharTokenizer
 
 

@@ -16,12 +16,14 @@ import torch
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.config import build_run_config
-from zoo.registry import load_registry
-from zoo.runs import MODEL_FILE, load_run, plan_run_directory, read_metrics
-from zoo.sampling_loop import SamplingSettings
-from zoo.torch_sampler import generate
-from zoo.training import TrainingInterrupted, train_run
+from zoo.config.run import build_run_config
+from zoo.models.loading import load_run
+from zoo.registry.host import load_registry
+from zoo.runs.run_directory import MODEL_FILE, plan_run_directory, read_metrics
+from zoo.sampling.loop import SamplingSettings
+from zoo.sampling.torch_sampler import generate
+from zoo.training.interruption import TrainingInterrupted
+from zoo.training.loop import train_run
 
 #: Every installed architecture, one test case each, so one failure hides no other.
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
@@ -335,10 +337,10 @@ def test_a_second_writer_of_the_same_run_is_refused_with_one_line(runner, regist
 def test_default_names_taken_in_the_same_second_get_a_number(registry, small_corpus, tmp_path,
                                                              monkeypatch):
     import zoo
-    import zoo.runs
+    import zoo.runs.run_directory
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(zoo.runs.time, "strftime", lambda _: "20260101-000000")
+    monkeypatch.setattr(zoo.runs.run_directory.time, "strftime", lambda _: "20260101-000000")
     settings = {"data": [small_corpus], "steps": 3, "batch_size": 2, "block_size": 16,
                 "device": "cpu", "progress": False, "log": lambda _: None,
                 "model.embed": 16, "model.hidden": 24, "train.eval_interval": 3,

@@ -6,7 +6,7 @@ import json
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.runs import read_metrics
+from zoo.runs.run_directory import read_metrics
 
 
 def train(runner, registry, corpus, out, tiny_run, *extra):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from small_runs import FEW_STEPS, SMALL_MODELS, invoke
 
-from zoo.registry import Registry
+from zoo.registry.host import Registry
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.registry import load_registry
+from zoo.registry.host import load_registry
 from zoo_exports.manifest import (
     FORMAT_VERSION,
     SCHEMA_FILE,

@@ -16,7 +16,7 @@ from onnx import numpy_helper
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.registry import load_registry
+from zoo.registry.host import load_registry
 from zoo_exports.manifest import read_manifest
 
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
@@ -314,7 +314,7 @@ def test_the_readme_numpy_loop_prints_what_zoo_sample_prints(
     refuses, it gives what zoo samples once that refusal is lifted: zoo's tokenizer
     maps the character to <unk>, as the loop does.
     """
-    import zoo.sampling_loop
+    import zoo.sampling.loop
 
     export = (export_small(architecture)[1] if architecture
               else export_with_tokenizer(tokenizer)[1])
@@ -327,7 +327,7 @@ def test_the_readme_numpy_loop_prints_what_zoo_sample_prints(
     if unseen:
         assert "cannot represent" in one_line_error(CliRunner().invoke(cli, options,
                                                                        obj=registry))
-        monkeypatch.setattr(zoo.sampling_loop, "_refuse_unrepresentable", lambda *a: None)
+        monkeypatch.setattr(zoo.sampling.loop, "_refuse_unrepresentable", lambda *a: None)
     from_zoo = CliRunner().invoke(cli, options, obj=registry)
     assert from_zoo.exit_code == 0, from_zoo.output
     assert result.stdout.startswith(prompt) and len(result.stdout) > len(prompt) + 1

@@ -21,13 +21,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from zoo.errors import ZooError
-from zoo.registry import load_registry
-from zoo.sampling_loop import (
-    SamplingSettings,
-    continue_sequences,
-    prompt_ids,
-    token_chooser,
-)
+from zoo.registry.host import load_registry
+from zoo.sampling.loop import SamplingSettings, continue_sequences, prompt_ids, token_chooser
 from zoo_exports import onnx_sampler
 from zoo_exports.choosing_graph import (
     CHOSEN,

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.registry import Registry
-from zoo.serving import page_url, web_server
+from zoo.registry.host import Registry
+from zoo.runs.serving import page_url, web_server
 from zoo_exports.web_exporter import ORT_RUNTIME, ORT_WEB_VERSION, TOKENIZERS_JS_VERSION
 
 

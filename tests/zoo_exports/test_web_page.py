@@ -18,7 +18,7 @@ import pytest
 from small_runs import FEW_STEPS, invoke
 from web_browser import Page, chromium_session, require_browser, served, web_libraries
 
-from zoo.registry import Registry
+from zoo.registry.host import Registry
 
 pytestmark = pytest.mark.slow
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zoo.registry import load_registry
-from zoo.sampling_loop import SamplingSettings
+from zoo.registry.host import load_registry
+from zoo.sampling.loop import SamplingSettings
+from zoo.sampling.torch_sampler import generate
 from zoo.testing import check_architecture
-from zoo.torch_sampler import generate
 
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 

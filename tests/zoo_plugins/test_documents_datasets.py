@@ -9,7 +9,7 @@ import pytest
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.config import InvalidValue, apply_values
+from zoo.config.values import InvalidValue, apply_values
 from zoo.errors import ZooError
 from zoo.testing import check_dataset
 from zoo_plugins.datasets import names

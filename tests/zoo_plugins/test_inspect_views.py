@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from zoo.registry import load_registry
+from zoo.registry.host import load_registry
 
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 VOCAB = 13

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.config import InvalidValue
-from zoo.runs import load_run, read_metrics
+from zoo.config.values import InvalidValue
+from zoo.models.loading import load_run
+from zoo.runs.run_directory import read_metrics
 from zoo_plugins.architectures.configs import MLPConfig, WaveNetConfig
 from zoo_plugins.architectures.mlp import MLP
 from zoo_plugins.architectures.wavenet import WaveNet

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.registry import Registry
+from zoo.registry.host import Registry
 
 TEXT = "ROMEO: Is the day so young?\n\tAy,  sir; 'tis 1592.\nJULIET: Café naïve 😀 ☃\n"
 

@@ -10,7 +10,6 @@ import sys
 
 import click
 
-from zoo import __version__
 from zoo.cli.chat_command import chat_command
 from zoo.cli.common import ZooGroup, get_registry
 from zoo.cli.compare_command import compare_command
@@ -24,6 +23,7 @@ from zoo.cli.sample_command import sample_command
 from zoo.cli.serve_command import serve_command
 from zoo.cli.show_command import show_command
 from zoo.cli.train_command import train_command
+from zoo.version import __version__
 
 
 @click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -18,10 +18,10 @@ from typing import Any
 
 import click
 
-from zoo.api import default_registry as get_registry
-from zoo.atomic import final_path
 from zoo.errors import ZooError
-from zoo.registry import Registry
+from zoo.files.atomic import final_path
+from zoo.registry.host import Registry
+from zoo.registry.host import default_registry as get_registry
 
 #: errno -> what the user can do about it.
 _OS_ADVICE = {

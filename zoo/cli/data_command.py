@@ -30,9 +30,10 @@ def data_command() -> None:
 def stats_command(ctx: click.Context, dataset: str, tokenizer: str, overrides: tuple[str, ...],
                   top: int, plot_path: Path | None, force: bool, as_json: bool) -> None:
     """Size, vocabulary, commonest tokens and tokens per character of DATASET."""
+    from zoo.analysis.plots import frequency_histogram
     from zoo.cli.output_files import save_figure
-    from zoo.config import parse_overrides
-    from zoo.data_stats import corpus_stats, frequency_histogram
+    from zoo.config.values import parse_overrides
+    from zoo.data.stats import corpus_stats
 
     values = parse_overrides(overrides, ("dataset", "tokenizer"))
     stats = corpus_stats(registry_from(ctx), dataset, tokenizer, values)

@@ -20,7 +20,7 @@ import click
 
 from zoo.cli.common import registry_from
 from zoo.errors import ZooError
-from zoo.registry import Component, Registry
+from zoo.registry.host import Component, Registry
 
 FLAG_PREFIX = "exporter_"  # parameter names of the per-exporter flags: exporter_onnx
 OPTION_PREFIX = "export_"  # parameter names of the exporter config options: export_opset
@@ -94,7 +94,7 @@ def export_command(ctx: click.Context, run: Path, exporter: str | None, out: Pat
                    overrides: tuple[str, ...], **exporter_options: Any) -> None:
     """Export the trained RUN (e.g. `zoo export runs/NAME --onnx`)."""
     from zoo.api import load
-    from zoo.config import parse_overrides
+    from zoo.config.values import parse_overrides
 
     flags = {k.removeprefix(FLAG_PREFIX): bool(v) for k, v in exporter_options.items()
              if k.startswith(FLAG_PREFIX)}  # {"onnx": True}

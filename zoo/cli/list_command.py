@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from zoo import api
+from zoo.analysis.tables import text_table
 from zoo.cli.common import registry_from
-from zoo.registry import KINDS, Registry
+from zoo.registry.host import KINDS, Registry
 
 
 def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[str, Any]:
@@ -40,15 +41,6 @@ def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[
     return {"components": components, "broken": broken, "conflicts": conflicts}
 
 
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)
-
-
 @click.command("list")
 @click.argument("pattern", required=False)
 @click.option("--kind", type=click.Choice(KINDS), help="Only components of this kind.")
@@ -68,7 +60,7 @@ def list_command(ctx: click.Context, pattern: str | None, kind: str | None, as_j
     if len(rows) == 1:
         click.echo("no components match" + (f" {pattern!r}" if pattern else ""))
     else:
-        click.echo(_table(rows))
+        click.echo(text_table(rows))
     for conflict in listing["conflicts"]:
         click.echo(f"\nconflict: {conflict['error']}")
     if listing["broken"]:

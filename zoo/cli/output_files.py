@@ -18,7 +18,7 @@ def refuse_existing(path: Path, option: str, *, force: bool) -> None:
 
 def save_figure(figure: Any, path: Path, *, force: bool) -> None:
     """Write ``figure`` to ``path`` (``--plot``) atomically, in the format its suffix names."""
-    from zoo import atomic
+    from zoo.files import atomic
 
     kind = path.suffix.lstrip(".").lower()
     supported = figure.canvas.get_supported_filetypes()
@@ -33,7 +33,7 @@ def save_figure(figure: Any, path: Path, *, force: bool) -> None:
 
 def save_text(text: str, path: Path, option: str, *, force: bool) -> None:
     """Write ``text`` to ``path`` (``--json`` and the like) atomically."""
-    from zoo import atomic
+    from zoo.files import atomic
 
     refuse_existing(path, option, force=force)
     atomic.write_text(path, text)

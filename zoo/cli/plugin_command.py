@@ -24,7 +24,7 @@ def plugin_command() -> None:
 @click.pass_context
 def new_command(ctx: click.Context, name: str, kind: str, out: Path | None) -> None:
     """Write a new plugin package whose component is called NAME (e.g. tiny-gru)."""
-    from zoo.scaffold import new_plugin
+    from zoo.registry.scaffold import new_plugin
 
     taken = registry_from(ctx).provider_of(kind, name)
     if taken is not None:  # installed, the two would clash and neither could be used

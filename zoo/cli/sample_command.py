@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from zoo.cli.columns import side_by_side
 from zoo.cli.common import registry_from
-from zoo.columns import side_by_side
 from zoo.errors import ZooError
 
 

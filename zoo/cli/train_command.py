@@ -67,9 +67,10 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     --resume RUN the run's own settings are used; only --steps and --device
     may change.
     """
-    from zoo.api import Run, train
-    from zoo.config import parse_override
-    from zoo.interruption import TrainingInterrupted, interrupt_on_sigterm
+    from zoo.api import train
+    from zoo.api.run import Run
+    from zoo.config.values import parse_override
+    from zoo.training.interruption import TrainingInterrupted, interrupt_on_sigterm
 
     shortcuts["loggers"] = list(shortcuts["loggers"]) or None  # given, or not at all
     registry = registry_from(ctx)
@@ -96,7 +97,7 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     except KeyboardInterrupt:  # before training started: nothing was written
         click.echo("\ninterrupted before training started; nothing was written", err=True)
         ctx.exit(130)
-    from zoo.distributed import DistributedContext
+    from zoo.training.distributed import DistributedContext
 
     result = run.training
     if result is not None and DistributedContext.from_environment().is_main:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo.config import InvalidValue, require
+from zoo.plugin import InvalidValue, require
 
 
 def _require_sizes(config: object, *keys: str) -> None:

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.config import require
-from zoo.documents import ROWS
-from zoo.errors import ZooError
+from zoo.plugin import ROWS, ZooError, require
 from zoo_plugins.datasets.splits import require_choice, split_documents
 from zoo_plugins.datasets.text import expand_paths, read_utf8
 

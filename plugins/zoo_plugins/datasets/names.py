@@ -17,9 +17,7 @@ import random
 from dataclasses import dataclass
 from importlib import resources
 
-from zoo.config import require
-from zoo.documents import ROWS
-from zoo.errors import ZooError
+from zoo.plugin import ROWS, ZooError, require
 from zoo_plugins.datasets.splits import require_choice, split_documents
 
 #: The census files of each ``dataset.kind``, in the order they are read.

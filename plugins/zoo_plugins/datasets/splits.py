@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo.config import InvalidValue
-from zoo.errors import ZooError
+from zoo.plugin import InvalidValue, ZooError
 
 
 def require_choice(config: Any, key: str, choices: tuple[str, ...]) -> None:

@@ -23,9 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoo.config import require
-from zoo.documents import ROWS
-from zoo.errors import ZooError
+from zoo.plugin import ROWS, ZooError, require
 from zoo_plugins.datasets.splits import require_choice, split_documents, split_text
 
 DOCUMENTS = ("whole", "file", "paragraph", "line")

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from zoo.config import require
-from zoo.errors import ZooError
+from zoo.plugin import ZooError, require
 from zoo_plugins.datasets.splits import split_text
 from zoo_plugins.datasets.text import read_utf8
 

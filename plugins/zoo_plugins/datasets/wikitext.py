@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from zoo.errors import ZooError
+from zoo.plugin import ZooError
 from zoo_plugins.datasets.text import read_utf8
 
 RAW_FILES = {"train": "wiki.train.raw", "val": "wiki.valid.raw", "test": "wiki.test.raw"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.plugin import ZooError
 
 #: The folder inside the run that the event files go to.
 FOLDER = "tensorboard"

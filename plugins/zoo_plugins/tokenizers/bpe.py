@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.config import require
+from zoo.plugin import require
 from zoo_plugins.tokenizers.special import END_OF_TEXT, choose_end_of_text
 
 _FILE = "tokenizer.json"
@@ -98,7 +98,7 @@ class BPETokenizer:
 
         size = vocab_size or self.config.vocab_size
         if size < _MIN_SIZE:
-            from zoo.errors import ZooError
+            from zoo.plugin import ZooError
 
             raise ZooError(f"tokenizer.vocab_size must be at least {_MIN_SIZE} for byte-level "
                            f"BPE (256 bytes and {END_OF_TEXT}), got {size}")
@@ -138,7 +138,7 @@ def read_tokenizer_file(path: str) -> Any:
     """The ``tokenizers.Tokenizer`` in ``path``; a missing or unreadable file is one ZooError."""
     from tokenizers import Tokenizer
 
-    from zoo.loading import reading
+    from zoo.plugin import reading
 
     with reading(path, "tokenizer.path", "give it a Hugging Face tokenizer.json (as "
                  "Tokenizer.save writes it), or unset tokenizer.path to train a bpe tokenizer"):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from zoo.errors import ZooError
+from zoo.plugin import ZooError
 from zoo_plugins.tokenizers.special import END_OF_TEXT, UNKNOWN, UNKNOWN_TEXT
 
 UNK = UNKNOWN

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.config import require
+from zoo.plugin import require
 from zoo_plugins.tokenizers.special import END_OF_TEXT, choose_end_of_text
 
 _FILE = "sentencepiece.model"
@@ -156,7 +156,7 @@ class SentencePieceTokenizer:
             return
         import sentencepiece
 
-        from zoo.errors import ZooError
+        from zoo.plugin import ZooError
 
         lines = [line for text in texts for line in text.split(NEWLINE) if line]
         model = io.BytesIO()
@@ -252,7 +252,7 @@ class SentencePieceTokenizer:
 
     def _read_model_file(self, path: str) -> None:
         """Use the model in ``path``; a missing or unreadable file is one ZooError."""
-        from zoo.loading import reading
+        from zoo.plugin import reading
 
         with reading(path, "tokenizer.path", "give it a SentencePiece .model file, or unset "
                      "tokenizer.path to train a sentencepiece tokenizer"):

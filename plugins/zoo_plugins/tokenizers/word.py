@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.config import require
+from zoo.plugin import require
 from zoo_plugins.tokenizers.special import END_OF_TEXT, UNKNOWN, UNKNOWN_TEXT
 
 #: What one piece of text is: a word, one mark, one newline, or a run of other whitespace.

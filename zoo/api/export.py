@@ -1,0 +1,49 @@
+"""An export directory, for notebooks and scripts: its manifest, and sampling with its
+exporter's runtime (onnxruntime for ONNX), never torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from zoo.api.sampler import Generate, Sampler
+from zoo.config.run import choose_component
+from zoo.config.sections import ComponentChoice
+from zoo.errors import ZooError
+from zoo.registry.host import Registry
+from zoo.runs.export_directory import read_export_manifest
+
+
+class Export(Sampler):
+    """An export directory and its manifest; ``sample`` and ``stream`` like a :class:`Run`."""
+
+    _title = "zoo export"
+
+    def __init__(self, directory: Path, registry: Registry) -> None:
+        self.directory = directory
+        self._registry = registry
+        self.manifest, self._exporter = read_export_manifest(registry, directory)
+
+    def _generate(self) -> Generate:
+        generate = getattr(self._exporter, "generate", None)
+        if generate is None:
+            raise ZooError(f"the {self.manifest.get('exporter')!r} exporter cannot sample "
+                           "from its exports")
+
+        def run(**options: Any) -> list[str]:
+            texts: list[str] = generate(self._registry, self.directory, **options)
+            return texts
+
+        return run
+
+    def _dataset_choice(self) -> ComponentChoice:
+        recorded = self.manifest.get("dataset")
+        if not isinstance(recorded, dict) or not isinstance(recorded.get("config"), dict):
+            raise ZooError(f"the export {str(self.directory)!r} does not record its dataset "
+                           "(it was made by an older zoo); export the run again")
+        return choose_component(self._registry, "dataset", str(recorded.get("name")),
+                                recorded["config"], section="dataset", made="this export")
+
+    def _summary(self) -> list[tuple[str, str]]:
+        keys = ["exporter", "architecture", "trained_steps", "vocab_size", "quantized"]
+        return [(key, str(self.manifest[key])) for key in keys if key in self.manifest]

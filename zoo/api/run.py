@@ -1,0 +1,286 @@
+"""A trained run, for notebooks and scripts: its model, tokenizer and config, and what can be
+done with it (sample, chat, inspect, evaluate, plot, export, resume)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zoo.api.export import Export
+from zoo.api.sampler import (
+    Generate,
+    Sampler,
+    check_sampling_counts,
+    log_to_stderr,
+    sampling_settings,
+)
+from zoo.errors import ZooError
+from zoo.registry.host import Registry
+from zoo.runs.run_directory import read_metrics
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from zoo.analysis.inspection import Inspection
+    from zoo.config.run import RunConfig
+    from zoo.config.sections import ComponentChoice
+    from zoo.models.loading import LoadedRun
+    from zoo.registry.contracts import Tokenizer
+    from zoo.sampling.chat import Chat
+    from zoo.training.loop import TrainingResult
+
+PathLike = str | Path
+
+
+def train_run(registry: Registry, run_config: RunConfig, run_dir: Path, *, resume: bool,
+              progress: bool, log: Callable[[str], None] | None,
+              numbered: bool = False) -> TrainingResult:
+    """Train (or resume) the run in ``run_dir``; progress lines go to ``log`` or stderr."""
+    from zoo.training.loop import train_run as train  # torch: only once training starts
+
+    return train(registry, run_config, run_dir, resume=resume, numbered=numbered,
+                 progress=progress, log=log or log_to_stderr)
+
+
+def load_run(directory: Path, registry: Registry, device: str) -> LoadedRun:
+    """The run's model on ``device`` (``auto`` picks one), tokenizer and config."""
+    from zoo.models.devices import resolve_device  # torch: a model is being loaded
+    from zoo.models.loading import load_run as load
+
+    return load(registry, directory, device=str(resolve_device(device)))
+
+
+class Run(Sampler):
+    """A trained run: its model, tokenizer and config, and what can be done with it.
+
+    ``model`` (a ``torch.nn.Module`` in eval mode), ``tokenizer``, ``config``
+    (the four sections) and ``step`` are the pieces; :attr:`metrics` reads
+    ``metrics.jsonl``; :attr:`training` summarizes how it trained. The run's
+    files are read on first use (``zoo.load`` reads them at once, to report a
+    damaged run where it is opened).
+    """
+
+    _title = "zoo run"
+
+    def __init__(self, directory: Path, registry: Registry, *, device: str = "cpu",
+                 loaded: LoadedRun | None = None,
+                 training: TrainingResult | None = None) -> None:
+        self.directory = Path(directory)
+        self._registry = registry
+        self._device = device
+        self._loaded_run = loaded
+        self._training = training
+
+    @property
+    def _loaded(self) -> LoadedRun:
+        if self._loaded_run is None:
+            self._loaded_run = load_run(self.directory, self._registry, self._device)
+        return self._loaded_run
+
+    @property
+    def training(self) -> TrainingResult | None:
+        """How the run trained: steps, seconds, tokens/s, parameters and the last evaluation.
+
+        After ``zoo.train`` or :meth:`resume`, what that session of training
+        reported; for a run only loaded, the same figures read from its records
+        (``seconds`` then counts every session). None if it has no evaluation yet.
+
+        >>> zoo.load(run.directory).training.steps == run.step
+        True
+        """
+        if self._training is None:
+            from zoo.training.loop import TrainingResult
+
+            self._training = TrainingResult.from_records(self.directory, self.metrics,
+                                                         self.parameters)
+        return self._training
+
+    @property
+    def model(self) -> Any:
+        return self._loaded.model
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        tokenizer: Tokenizer = self._loaded.tokenizer
+        return tokenizer
+
+    @property
+    def config(self) -> RunConfig:
+        config: RunConfig = self._loaded.config
+        return config
+
+    @property
+    def step(self) -> int:
+        return int(self._loaded.step)
+
+    @property
+    def vocab_size(self) -> int:
+        """The size of the model's vocabulary (its tokenizer's)."""
+        return int(self._loaded.vocab_size)
+
+    @property
+    def architecture(self) -> str:
+        return str(self.config.model.name)
+
+    def chat(self, *, user: str = "<prompt> ", reply: str = " <ai> ",
+             max_new_tokens: int = 200, temperature: float = 0.8, top_k: int | None = None,
+             top_p: float | None = None, seed: int | None = None) -> Chat:
+        """A conversation with the model (``zoo chat``): ``chat.say(words)`` returns its reply,
+        the model's state carried from turn to turn. Each turn is written
+        ``user + words + reply + the model's reply`` (GruLM's format by default).
+
+        >>> conversation = run.chat(user="First Citizen:\\n", reply="\\nSecond Citizen:\\n",
+        ...                         seed=0, max_new_tokens=10)
+        >>> isinstance(conversation.say("Who goes there?"), str)
+        True
+        """
+        from zoo.sampling.chat import Chat, ChatFormat
+
+        check_sampling_counts(max_new_tokens, 1)
+        return Chat(self.model, self.tokenizer, sampling_settings(temperature, top_k, top_p),
+                    max_new_tokens, seed, ChatFormat(user, reply))
+
+    def inspect(self, text: str) -> Inspection:
+        """What the model exposes while reading ``text`` (``zoo inspect``): gates, hidden
+        states, attention or its table, as arrays in ``.views`` against ``.tokens``;
+        ``.plot()`` draws them.
+
+        >>> inside = run.inspect("ROMEO:")
+        >>> inside.tokens[:3], sorted(inside.views)
+        (['<|endoftext|>', 'R', 'O'], ['candidate', 'hidden state', 'reset gate', 'update gate'])
+        """
+        from zoo.analysis.inspection import inspect_text
+
+        return inspect_text(self.model, self.tokenizer, text, self.architecture)
+
+    @property
+    def samples(self) -> list[dict[str, Any]]:
+        """The samples made while training (``train.sample_every``), in step order:
+        ``{"step", "prompt", "text", ...}`` each (``zoo show RUN --samples``).
+
+        >>> run.samples
+        []
+        """
+        return [m for m in self.metrics if m.get("split") == "sample"]
+
+    def summary(self) -> list[tuple[str, str]]:
+        """What ``zoo show RUN`` prints: (label, value) rows about the run."""
+        return self._summary()
+
+    @property
+    def metrics(self) -> list[dict[str, Any]]:
+        """Every record of ``metrics.jsonl``: ``{"step", "split": "train"|"val", "loss", ...}``.
+
+        >>> [m["step"] for m in run.metrics if m["split"] == "val"]
+        [4, 8]
+        """
+        return read_metrics(self.directory)
+
+    @property
+    def parameters(self) -> int:
+        """Trainable parameters, each shared tensor counted once."""
+        from zoo.registry.factory import count_parameters
+
+        return count_parameters(self.model)
+
+    def _dataset_choice(self) -> ComponentChoice:
+        return self.config.dataset
+
+    def _generate(self) -> Generate:
+        from zoo.sampling.torch_sampler import generate
+
+        def run(**options: Any) -> list[str]:
+            return generate(self.model, self.tokenizer, **options)
+
+        return run
+
+    def evaluate(self, split: str = "val", batch_size: int = 16, *,
+                 progress: bool = True) -> dict[str, Any]:
+        """Loss, perplexity, bits per character and byte, accuracy on every token of ``split``.
+
+        The same numbers as ``zoo eval RUN --json``; a progress bar shows on a
+        terminal or in Jupyter while it works.
+
+        >>> scores = run.evaluate()
+        >>> round(scores["perplexity"], 6) == round(math.exp(scores["loss"]), 6)
+        True
+        """
+        from zoo.training.evaluation import evaluate_run
+
+        if batch_size < 1:
+            raise ZooError(f"batch_size must be at least 1, got {batch_size}")
+        result = evaluate_run(self._registry, self._loaded, split, batch_size, progress)
+        result.update(run=str(self.directory), architecture=self.architecture, step=self.step,
+                      parameters=self.parameters)
+        return result
+
+    def plot(self) -> Figure:
+        """The training and validation loss curves, by step and by wall time.
+
+        >>> run.plot().savefig(tmp / "curves.png")
+        """
+        from zoo.analysis.plots import loss_curves
+
+        return loss_curves([(self.directory.name, self.metrics)], unit="nats/token")
+
+    def export(self, out: PathLike | None = None, exporter: str = "onnx", *,
+               log: Callable[[str], None] | None = None, **options: Any) -> Export:
+        """Export this run with ``exporter`` into ``out`` (default ``RUN/EXPORTER``).
+
+        ``options`` are the exporter's config fields (``zoo list --kind exporter
+        --json``), e.g. ``run.export(quantize="int8")``.
+
+        >>> export = run.export(tmp / "export", parity_steps=16, log=print)  # doctest: +ELLIPSIS
+        parity, 16 steps at batch 1: max |logits difference| ...
+        >>> sorted(path.name for path in export.directory.iterdir())
+        ['manifest.json', 'model.onnx', 'tokenizer']
+        """
+        from zoo.config.run import choose_component
+        from zoo.files.paths import plan_new_directory
+        from zoo.registry.factory import build_component
+
+        choice = choose_component(self._registry, "exporter", exporter, options, section="export")
+        out_dir = plan_new_directory(Path(out) if out else self.directory / choice.name,
+                                     "export directory")
+        build_component(self._registry, "exporter", choice).export(
+            self._loaded, out_dir, log=log or log_to_stderr)
+        return Export(out_dir, self._registry)
+
+    def resume(self, steps: int | None = None, *, device: str | None = None,
+               architecture: str | None = None, progress: bool = True,
+               log: Callable[[str], None] | None = None) -> Run:
+        """Continue training from the last checkpoint, up to ``steps`` in all (``--resume``).
+
+        Only ``steps`` and ``device`` may change; ``architecture``, if given,
+        must be the run's own (the CLI passes ``zoo train ARCH --resume``'s).
+
+        >>> run.resume(steps=12, progress=False, log=lambda line: None).step
+        12
+        """
+        from zoo.training.resume import resumed_run_config
+
+        overrides = {key: value for key, value in
+                     [("train.steps", steps), ("train.device", device)] if value is not None}
+        run_config = resumed_run_config(self._registry, self.directory, overrides,
+                                        architecture=architecture)
+        self._training = train_run(self._registry, run_config, self.directory, resume=True,
+                                   progress=progress, log=log)
+        self._loaded_run = None  # the new checkpoint is read on next use
+        return self
+
+    def _summary(self) -> list[tuple[str, str]]:
+        last = [m for m in self.metrics if m.get("split") == "val"]
+        rows = [("architecture", self.architecture), ("parameters", f"{self.parameters:,}"),
+                ("tokenizer", f"{self.config.tokenizer.name} (vocab {self.vocab_size})"),
+                ("dataset", self.config.dataset.name),
+                ("step", f"{self.step} of {self.config.train.steps}")]
+        if last:
+            rows.append(("val loss", f"{last[-1]['loss']:.4f} nats/token, "
+                                     f"{last[-1]['bits_per_char']:.3f} bits/char"))
+        return rows
+
+    def __repr__(self) -> str:  # architecture, step and val loss: one line
+        summary = self._summary()
+        details = ", ".join(f"{k}={v}" for k, v in summary[:1] + summary[4:])
+        return f"<zoo.Run {str(self.directory)!r}: {details}>"

@@ -1,0 +1,63 @@
+"""How the one training loop runs: :class:`TrainConfig`, the ``train`` section of every run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zoo.config.values import require
+from zoo.errors import ZooError
+
+
+@dataclass
+class TrainConfig:
+    """How the one training loop runs, whatever the architecture."""
+
+    steps: int = 1200  # optimizer steps in the run
+    batch_size: int = 64  # sequences per step
+    block_size: int = 64  # tokens per training window (the BPTT length for RNNs)
+    lr: float = 3e-3  # peak learning rate, reached after warmup
+    min_lr: float = 3e-4  # learning rate at the end of the cosine decay
+    warmup_steps: int | None = None  # linear warmup from 0 to lr; None: min(100, steps // 10)
+    weight_decay: float = 0.01  # AdamW decoupled weight decay on matrices (not biases/norms)
+    beta1: float = 0.9  # AdamW first-moment decay
+    beta2: float = 0.99  # AdamW second-moment decay
+    grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
+    eval_interval: int = 200  # steps between evaluations (and checkpoints)
+    eval_batches: int = 16  # validation batches per evaluation
+    log_interval: int = 10  # steps between training-loss lines in metrics.jsonl
+    seed: int = 1337  # seeds torch and the batch sampler
+    device: str = "auto"  # auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps
+    stateful: bool = False  # contiguous streams with hidden state carried across batches (TBPTT)
+    compile: bool = False  # wrap the model in torch.compile for training
+    max_seconds: float = 0.0  # wall-clock budget; the cosine decay follows time; 0 means off
+    init_from: str | None = None  # a run whose weights and tokenizer this one starts from
+    sample_every: int = 0  # steps between samples made while training (in metrics.jsonl); 0: off
+    sample_prompt: str = ""  # the text those samples continue; "" starts a new document
+    sample_tokens: int = 100  # the most tokens in each of those samples
+    loggers: list[str] = field(default_factory=list)  # where records go besides metrics.jsonl
+
+    def __post_init__(self) -> None:
+        for key in ("steps", "batch_size", "block_size", "eval_interval", "eval_batches",
+                    "log_interval"):
+            require(self, key, at_least=1)
+        require(self, "lr", above=0)
+        require(self, "sample_tokens", at_least=1)
+        for key in ("min_lr", "warmup_steps", "weight_decay", "grad_clip", "max_seconds",
+                    "sample_every"):
+            require(self, key, at_least=0)
+        require(self, "beta1", at_least=0, below=1)
+        require(self, "beta2", at_least=0, below=1)
+        # numpy's generators take seeds up to 2**64 - 1; torch adds the rank to it
+        require(self, "seed", at_least=0, below=2**63)
+
+
+def check_schedule(train: TrainConfig) -> None:
+    """Refuse a cosine decay that ends above its peak (``min_lr > lr``), for a new run.
+
+    It is checked where a run is planned, not by :class:`TrainConfig` itself, so that
+    runs made before the check still load and sample.
+    """
+    if train.min_lr > train.lr:
+        raise ZooError(f"train.min_lr={train.min_lr:g} is above train.lr={train.lr:g}, so the "
+                       "learning rate would rise where it should decay; lower it as well "
+                       f"(--set train.min_lr={train.lr / 10:g}, a tenth of lr)")

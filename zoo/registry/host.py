@@ -1,0 +1,506 @@
+"""Discover plugins through entry points and collect the components they register.
+
+The registry is built by :func:`load_registry`, never at import time. Every
+entry point in group ``zoo`` is loaded on its own, under a guard: a plugin
+that fails to import, implements a hook that does not exist (the error names
+the nearest real one), raises in a hook or registers something malformed is
+recorded as broken with its error, and everything else keeps working.
+``ZOO_DISABLE_PLUGINS=a,b`` skips entry points by name; ``ZOO_STRICT=1``
+re-raises plugin errors instead of recording them.
+
+Hooks are called through pluggy, one plugin at a time, with only the
+arguments each implementation declares. A registration is checked when it is
+made: its name, summary, config dataclass, factory and, for architectures,
+``train_defaults`` (keys of :class:`~zoo.config.training.TrainConfig`, values of their
+types); other kinds may not give ``train_defaults``.
+
+Each component keeps its :class:`Provider`, the distribution that registered
+it. Runs and exports record it, so that :meth:`Registry.get_recorded` can
+name the package to install when a component they need has gone missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import importlib
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Protocol
+
+import pluggy
+
+from zoo.config.training import TrainConfig, check_schedule
+from zoo.config.values import apply_values
+from zoo.errors import PluginError, ZooError
+from zoo.registry import hookspecs
+from zoo.registry.hookspecs import Register
+from zoo.version import PLUGIN_API_VERSION, __version__
+
+ENTRY_POINT_GROUP = "zoo"
+
+#: Component kinds, each with the hook that registers it.
+KIND_HOOKS = {
+    "architecture": "zoo_register_architectures",
+    "tokenizer": "zoo_register_tokenizers",
+    "dataset": "zoo_register_datasets",
+    "exporter": "zoo_register_exporters",
+    "logger": "zoo_register_loggers",
+}
+KINDS = tuple(KIND_HOOKS)
+
+_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_UNKNOWN = "unknown"
+
+
+class EntryPointLike(Protocol):
+    """What the registry needs of an entry point (tests pass fakes)."""
+
+    name: str
+
+    def load(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Where a component comes from: the entry point and its distribution."""
+
+    plugin: str
+    distribution: str
+    version: str
+
+    def __str__(self) -> str:
+        return f"{self.distribution} {self.version} (plugin {self.plugin!r})"
+
+    def record(self) -> dict[str, str]:
+        """The JSON object runs and exports store to remember this provider."""
+        return {"plugin": self.plugin, "distribution": self.distribution,
+                "version": self.version}
+
+    @classmethod
+    def from_record(cls, record: Any) -> Provider | None:
+        """The provider a run or export recorded, or None if it recorded none usable."""
+        if not isinstance(record, Mapping):
+            return None
+        values = [record.get(key, _UNKNOWN) for key in ("plugin", "distribution", "version")]
+        if not all(isinstance(value, str) and value for value in values):
+            return None
+        provider = cls(*values)
+        return None if provider.distribution == _UNKNOWN else provider
+
+    def requirement(self) -> str:
+        """The pip requirement that installs this provider's version or a newer one."""
+        if self.version == _UNKNOWN:
+            return self.distribution
+        return f"{self.distribution}>={self.version}"
+
+
+@dataclass(frozen=True)
+class Component:
+    """One registered architecture, tokenizer, dataset or exporter."""
+
+    kind: str
+    name: str
+    summary: str
+    config: type
+    factory: Callable[..., Any] | str
+    provider: Provider
+    train_defaults: dict[str, Any] = field(default_factory=dict)  # architectures only
+
+    def load_factory(self) -> Callable[..., Any]:
+        """Import the factory if it was registered as a ``"module:attribute"`` string."""
+        if callable(self.factory):
+            return self.factory
+        module_name, _, attribute = self.factory.partition(":")
+        try:
+            target: Any = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                target = getattr(target, part)
+        except Exception as error:
+            raise PluginError(
+                f"{self.kind} {self.name!r} from {self.provider} cannot load its factory "
+                f"{self.factory!r}: {type(error).__name__}: {error}"
+            ) from error
+        return target
+
+    def default_config(self) -> Any:
+        """A config instance with every default."""
+        return self.config()
+
+
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """A plugin that could not be loaded or registered; kept to be shown, never fatal."""
+
+    provider: Provider
+    error: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two plugins registered the same kind and name; neither wins silently."""
+
+    kind: str
+    name: str
+    providers: tuple[Provider, ...]
+
+    def message(self) -> str:
+        names = " and ".join(str(p) for p in self.providers)
+        plugins = ",".join(p.plugin for p in self.providers[1:])
+        return (
+            f"{self.kind} {self.name!r} is registered by both {names}; "
+            f"uninstall one, or block it with ZOO_DISABLE_PLUGINS={plugins}"
+        )
+
+
+@dataclass
+class Registry:
+    """Every component the installed plugins registered, and the plugins that broke."""
+
+    components: dict[tuple[str, str], Component] = field(default_factory=dict)
+    broken: list[BrokenPlugin] = field(default_factory=list)
+    conflicts: dict[tuple[str, str], Conflict] = field(default_factory=dict)
+    providers: dict[str, Provider] = field(default_factory=dict)  # loaded plugins by name
+    plugin_manager: pluggy.PluginManager | None = None
+
+    def add_commands(self, cli: Any) -> None:
+        """Call every loaded plugin's ``zoo_register_commands(cli)``, each under a guard.
+
+        Each plugin adds its commands to a group of its own first; none may
+        shadow a built-in command or another plugin's. A clash is recorded in
+        :attr:`conflicts` like a component clash: a built-in keeps its name,
+        and a name two plugins claim answers with the conflict's message.
+        """
+        import click
+
+        if self.plugin_manager is None:
+            return
+        builtin = Provider("builtin", "zoo-lm", __version__)
+        owners: dict[str, list[Provider]] = {name: [builtin] for name in cli.commands}
+        for name, plugin in self.plugin_manager.list_name_plugin():
+            provider = self.providers.get(name, Provider(name, _UNKNOWN, _UNKNOWN))
+            own = click.Group(cli.name)
+            try:
+                call_one_plugin(self.plugin_manager, "zoo_register_commands", plugin, cli=own)
+            except Exception as error:
+                if strict_mode():
+                    raise
+                self.broken.append(BrokenPlugin(provider, f"{type(error).__name__}: {error}"))
+                continue
+            for command_name, command in own.commands.items():
+                owners.setdefault(command_name, []).append(provider)
+                if len(owners[command_name]) == 1:
+                    cli.add_command(command, command_name)
+        for command_name, providers in owners.items():
+            if len(providers) > 1:
+                self._command_clash(cli, Conflict("command", command_name, tuple(providers)))
+
+    def _command_clash(self, cli: Any, conflict: Conflict) -> None:
+        """Record a command clash; a name plugins alone claim answers with its message."""
+        import click
+
+        if strict_mode():
+            raise PluginError(conflict.message())
+        self.conflicts[("command", conflict.name)] = conflict
+        if conflict.providers[0].plugin == "builtin":
+            return  # the built-in command keeps its name
+
+        def refuse() -> None:
+            raise ZooError(conflict.message())
+
+        cli.add_command(click.Command(conflict.name, callback=refuse,
+                                      help="(two plugins define this command; see zoo list)"))
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(name for k, name in self.components if k == kind)
+
+    def get(self, kind: str, name: str) -> Component:
+        """The component, or a :class:`ZooError` naming what is available instead."""
+        key = (kind, name)
+        if key in self.conflicts:
+            raise ZooError(self.conflicts[key].message())
+        if key in self.components:
+            return self.components[key]
+        available = ", ".join(self.names(kind)) or "none"
+        message = f"no {kind} {name!r}; available: {available}"
+        if self.broken:
+            plugins = ", ".join(f"{b.provider.plugin} ({b.error})" for b in self.broken)
+            message += f"; broken plugins that may provide it: {plugins}"
+        raise ZooError(message)
+
+    def get_recorded(self, kind: str, name: str, recorded: Any, made: str) -> Component:
+        """The component a run or export was ``made`` with (``"this run"``), by name.
+
+        ``recorded`` is the provider record the run or export stored (see
+        :meth:`Provider.record`), or None for one made before zoo recorded
+        providers. If the component is missing, the error also names the
+        package that provided it, and how to get it back.
+        """
+        try:
+            return self.get(kind, name)
+        except ZooError as error:
+            provider = Provider.from_record(recorded)
+            if provider is None or (kind, name) in self.conflicts:
+                raise
+            raise ZooError(f"{error}; {made} was made with it from "
+                           f"{_how_to_get_back(provider)}") from None
+
+    def provider_of(self, kind: str, name: str) -> Provider | None:
+        """The provider of a registered component, or None if there is no such component."""
+        component = self.components.get((kind, name))
+        return None if component is None else component.provider
+
+    def select(self, kind: str | None = None, pattern: str | None = None) -> list[Component]:
+        """Components of one kind (or all), whose names match a glob or substring."""
+        chosen = []
+        for (k, name), component in sorted(self.components.items()):
+            if kind is not None and k != kind:
+                continue
+            if pattern and not _matches(name, pattern):
+                continue
+            chosen.append(component)
+        return chosen
+
+
+def _how_to_get_back(provider: Provider) -> str:
+    """``"DIST VERSION"`` and the way to install it again, for a missing component's error."""
+    made_with = f"{provider.distribution} {provider.version}"
+    try:
+        installed = metadata.version(provider.distribution)
+    except metadata.PackageNotFoundError:
+        return f"{made_with}: pip install {provider.requirement()!r}"
+    if installed == provider.version:
+        return (f"{made_with}, which is installed but did not register it: "
+                "see the broken plugins in `zoo list`, and ZOO_DISABLE_PLUGINS")
+    return (f"{made_with}; {provider.distribution} {installed} is installed but did not "
+            f"register it: pip install '{provider.distribution}=={provider.version}'")
+
+
+def _matches(name: str, pattern: str) -> bool:
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatchcase(name, pattern)
+    return pattern in name
+
+
+def _provider_of(entry_point: EntryPointLike) -> Provider:
+    dist = getattr(entry_point, "dist", None)
+    return Provider(
+        plugin=entry_point.name,
+        distribution=getattr(dist, "name", None) or _UNKNOWN,
+        version=getattr(dist, "version", None) or _UNKNOWN,
+    )
+
+
+def call_one_plugin(
+    plugin_manager: pluggy.PluginManager, hook_name: str, plugin: object, **arguments: Any
+) -> list[Any]:
+    """Call ``plugin``'s implementation of a hook (if any) through pluggy, and no one else's.
+
+    pluggy passes each implementation only the arguments it declares, so a
+    hook that gains an argument keeps working with implementations written
+    before.
+    """
+    others = [p for p in plugin_manager.get_plugins() if p is not plugin]
+    caller = plugin_manager.subset_hook_caller(hook_name, remove_plugins=others)
+    results: list[Any] = caller(**arguments)
+    return results
+
+
+def _check_registration(
+    kind: str, name: Any, summary: Any, config: Any, factory: Any
+) -> None:
+    """Raise :class:`PluginError` naming what is malformed in one registration."""
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        raise PluginError(
+            f"{kind} name {name!r} is not valid: use lowercase letters, digits, '.', '_', '-'"
+        )
+    if not isinstance(summary, str) or not summary.strip() or "\n" in summary.strip():
+        raise PluginError(f"{kind} {name!r} needs a one-line summary string")
+    if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
+        raise PluginError(f"{kind} {name!r}: config must be a dataclass type, got {config!r}")
+    try:
+        config()
+    except TypeError as error:
+        raise PluginError(
+            f"{kind} {name!r}: every field of config {config.__name__} needs a default ({error})"
+        ) from error
+    if not (callable(factory) or (isinstance(factory, str) and ":" in factory)):
+        raise PluginError(
+            f"{kind} {name!r}: factory must be callable or a 'module:attribute' string"
+        )
+
+
+def checked_train_defaults(kind: str, name: str, train_defaults: Any) -> dict[str, Any]:
+    """``train_defaults`` converted to the types of :class:`~zoo.config.training.TrainConfig`.
+
+    Raises :class:`PluginError` for a kind other than architecture, a key that
+    is not a train-section field, or a value the training loop cannot use.
+    """
+    if train_defaults is None:
+        return {}
+    if kind != "architecture":
+        raise PluginError(f"{kind} {name!r}: train_defaults is only for architectures; "
+                          "remove it from this register() call")
+    if not isinstance(train_defaults, Mapping) or not all(
+        isinstance(key, str) for key in train_defaults
+    ):
+        raise PluginError(f"{kind} {name!r}: train_defaults must be a dict of train-section keys")
+    try:
+        train = apply_values(TrainConfig(), dict(train_defaults), "train", "the training loop")
+        check_schedule(train)
+    except ZooError as error:
+        raise PluginError(f"{kind} {name!r} has bad train_defaults: {error}") from None
+    return {key: getattr(train, key) for key in train_defaults}
+
+
+class _Registration:
+    """The ``register`` callable one plugin's hook receives for one kind of component."""
+
+    def __init__(self, kind: str, provider: Provider, staged: list[Component]) -> None:
+        self.kind = kind
+        self.provider = provider
+        self.staged = staged
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        summary: str,
+        config: type[Any],
+        factory: Callable[..., Any] | str,
+        train_defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        _check_registration(self.kind, name, summary, config, factory)
+        defaults = checked_train_defaults(self.kind, name, train_defaults)
+        if any(c.kind == self.kind and c.name == name for c in self.staged):
+            raise PluginError(f"registers {self.kind} {name!r} twice")
+        self.staged.append(Component(
+            self.kind, name, summary.strip(), config, factory, self.provider, defaults
+        ))
+
+
+def _unknown_hook_message(hook_name: str, known: list[str]) -> str:
+    """``unknown hook 'X'; did you mean 'Y'?`` (or the list of hooks when none is close)."""
+    nearest = difflib.get_close_matches(hook_name, known, n=1)
+    if nearest:
+        return f"unknown hook {hook_name!r}; did you mean {nearest[0]!r}?"
+    return f"unknown hook {hook_name!r}; the hooks are {', '.join(known)}"
+
+
+def _check_hook_names(plugin_manager: pluggy.PluginManager, module: object) -> None:
+    """Raise :class:`PluginError` if the newly registered ``module`` implements an unknown hook."""
+    try:
+        plugin_manager.check_pending()
+    except pluggy.PluginValidationError as error:
+        hooks = vars(plugin_manager.hook).items()
+        known = sorted(name for name, caller in hooks
+                       if not name.startswith("_") and caller.has_spec())
+        unknown = sorted(caller.name for caller in plugin_manager.get_hookcallers(module) or []
+                         if not caller.has_spec())
+        if not unknown:
+            raise
+        message = "; ".join(_unknown_hook_message(name, known) for name in unknown)
+        raise PluginError(message) from error
+
+
+def _register_module(
+    provider: Provider, module: object, plugin_manager: pluggy.PluginManager
+) -> None:
+    """Add ``module`` to pluggy, refusing hooks that do not exist or take unknown arguments."""
+    try:
+        plugin_manager.register(module, name=provider.plugin)
+    except pluggy.PluginValidationError as error:  # pluggy's message spans several lines
+        raise PluginError("; ".join(line.strip() for line in str(error).splitlines())) from None
+    _check_hook_names(plugin_manager, module)
+
+
+def _stage_plugin(
+    provider: Provider, module: Any, plugin_manager: pluggy.PluginManager
+) -> list[Component]:
+    """Run one plugin's registration hooks and return what it registered."""
+    required = getattr(module, "ZOO_PLUGIN_API", 1)
+    if not isinstance(required, int) or required > PLUGIN_API_VERSION:
+        raise PluginError(
+            f"needs zoo plugin API {required}, this zoo provides {PLUGIN_API_VERSION}; "
+            "upgrade zoo-lm or install an older version of the plugin"
+        )
+    _register_module(provider, module, plugin_manager)
+    staged: list[Component] = []
+    for kind, hook_name in KIND_HOOKS.items():
+        register: Register = _Registration(kind, provider, staged)
+        call_one_plugin(plugin_manager, hook_name, module, register=register)
+    return staged
+
+
+def disabled_plugins() -> set[str]:
+    """Entry-point names listed in ``ZOO_DISABLE_PLUGINS`` (comma-separated)."""
+    raw = os.environ.get("ZOO_DISABLE_PLUGINS", "")
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def strict_mode() -> bool:
+    return os.environ.get("ZOO_STRICT", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def installed_entry_points() -> list[metadata.EntryPoint]:
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def load_registry(
+    entry_points: Iterable[EntryPointLike] | None = None,
+    *,
+    disabled: set[str] | None = None,
+    strict: bool | None = None,
+) -> Registry:
+    """Load every plugin (or the given entry points) into a fresh :class:`Registry`."""
+    if entry_points is None:
+        entry_points = installed_entry_points()
+    disabled = disabled_plugins() if disabled is None else disabled
+    strict = strict_mode() if strict is None else strict
+
+    plugin_manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    plugin_manager.add_hookspecs(hookspecs)
+    registry = Registry(plugin_manager=plugin_manager)
+    owners: dict[tuple[str, str], list[Provider]] = {}
+
+    for entry_point in entry_points:
+        if entry_point.name in disabled:
+            continue
+        provider = _provider_of(entry_point)
+        try:
+            module = entry_point.load()
+            staged = _stage_plugin(provider, module, plugin_manager)
+        except Exception as error:
+            if plugin_manager.has_plugin(provider.plugin):
+                plugin_manager.unregister(name=provider.plugin)
+            if strict:
+                raise
+            registry.broken.append(BrokenPlugin(provider, f"{type(error).__name__}: {error}"))
+            continue
+        registry.providers[provider.plugin] = provider
+        for component in staged:
+            owners.setdefault((component.kind, component.name), []).append(provider)
+            registry.components.setdefault((component.kind, component.name), component)
+
+    for key, providers in owners.items():
+        if len(providers) > 1:
+            conflict = Conflict(key[0], key[1], tuple(providers))
+            if strict:
+                raise PluginError(conflict.message())
+            registry.conflicts[key] = conflict
+            del registry.components[key]
+    return registry
+
+_default_registry: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The registry of the installed plugins, loaded once per process on first use."""
+    global _default_registry
+    if _default_registry is None:
+        _default_registry = load_registry()
+    return _default_registry
