@@ -74,7 +74,8 @@ _warned: set[tuple[str, str]] = set()
 
 def _outside_importlib() -> int:
     """The ``stacklevel`` that points a warning at the code doing the import."""
-    level, frame = 2, sys._getframe(2)
+    level = 2
+    frame: types.FrameType | None = sys._getframe(2)
     while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
                                  or frame.f_code.co_filename == __file__
                                  or frame.f_code.co_name == "__getattr__"):

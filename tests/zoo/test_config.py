@@ -127,3 +127,37 @@ def test_choose_component_applies_values_to_the_defaults(registry):
     assert choice.name == "gru-tied" and choice.config.hidden == 64
     with pytest.raises(ZooError, match="unknown key 'model.hiden' for architecture 'gru-tied'"):
         choose_component(registry, "architecture", "gru-tied", {"hiden": 1}, section="model")
+
+
+def test_training_shortcuts_are_train_fields_with_an_option_and_a_keyword_each():
+    """The shortcut list is the one definition: zoo.train's keywords and zoo train's options
+    both follow it, and each option's help is its TrainConfig field's comment."""
+    import inspect
+
+    import click
+
+    import zoo
+    from zoo.cli.train_command import train_command
+    from zoo.config.run import TRAIN_SHORTCUTS
+    from zoo.config.values import field_comments
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert set(TRAIN_SHORTCUTS) <= fields
+    keywords = inspect.signature(zoo.api.train).parameters
+    assert all(keywords[name].kind is inspect.Parameter.KEYWORD_ONLY for name in TRAIN_SHORTCUTS)
+    options = {p.name: p for p in train_command.params if isinstance(p, click.Option)}
+    comments = field_comments(TrainConfig)
+    for name in TRAIN_SHORTCUTS:
+        assert options[name].help.startswith(comments[name][1:]) or \
+            comments[name][1:] in options[name].help
+        assert options[name].help.endswith(f"(train.{name}).")
+
+
+def test_training_shortcuts_given_become_train_settings():
+    from zoo.config.run import shortcut_settings
+
+    assert shortcut_settings({"steps": 300, "lr": None, "loggers": [], "device": "cpu"}) == {
+        "train.steps": 300, "train.device": "cpu"}
+    assert shortcut_settings({"loggers": ("tensorboard",)}) == {"train.loggers": ["tensorboard"]}
+    with pytest.raises(ValueError, match="not training shortcuts"):
+        shortcut_settings({"hidden": 3})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +71,6 @@ class Comparison:
                 + f"\nranked by {self.ranked_by.replace('_', ' ')}")
 
     def _repr_html_(self) -> str:
-        from html import escape
 
         return (html_table(self.table())
                 + f"<p>ranked by {escape(self.ranked_by.replace('_', ' '))}</p>")

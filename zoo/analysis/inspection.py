@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from zoo.data.stats import token_label
 from zoo.errors import ZooError
@@ -49,8 +50,6 @@ class Inspection:
 
 def inspect_text(model: Any, tokenizer: Any, text: str, architecture: str) -> Inspection:
     """Run ``model.inspect`` on ``text`` (from the initial state, after end of text)."""
-    import torch
-
     inspect = getattr(model, "inspect", None)
     if inspect is None:
         raise ZooError(f"architecture {architecture!r} exposes nothing to inspect; its plugin "
@@ -74,7 +73,7 @@ def inspect_text(model: Any, tokenizer: Any, text: str, architecture: str) -> In
 
 def draw(inspection: Inspection, units: int = MAX_UNITS) -> Any:
     """Heatmaps of every view (see the module docstring), labelled with the tokens."""
-    from zoo.analysis.plots import NotebookFigure
+    from zoo.analysis.plots import NotebookFigure  # matplotlib: only when a plot is drawn
 
     panels: list[tuple[str, np.ndarray, list[str], list[str], tuple[float, float] | None]] = []
     columns = 1

@@ -126,7 +126,7 @@ def train(
     init_from = settings.pop("train.init_from", None) or init_from or \
         layers["train"].pop("init_from", None)
     if init_from:
-        from zoo.training.fine_tuning import starting_sections  # torch-free, but only here
+        from zoo.training.fine_tuning import starting_sections  # torch: it loads the source
 
         layers.update(starting_sections(registry, init_from, architecture, tokenizer))
         shortcuts["train.init_from"] = str(Path(init_from).absolute())

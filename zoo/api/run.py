@@ -15,7 +15,10 @@ from zoo.api.sampler import (
     log_to_stderr,
     sampling_settings,
 )
+from zoo.config.run import choose_component
 from zoo.errors import ZooError
+from zoo.files.paths import plan_new_directory
+from zoo.registry.factory import build_component, count_parameters
 from zoo.registry.host import Registry
 from zoo.runs.run_directory import read_metrics
 
@@ -45,7 +48,8 @@ def train_run(registry: Registry, run_config: RunConfig, run_dir: Path, *, resum
 
 def load_run(directory: Path, registry: Registry, device: str) -> LoadedRun:
     """The run's model on ``device`` (``auto`` picks one), tokenizer and config."""
-    from zoo.models.devices import resolve_device  # torch: a model is being loaded
+    # torch: a model is being loaded (importing zoo.api never imports torch)
+    from zoo.models.devices import resolve_device
     from zoo.models.loading import load_run as load
 
     return load(registry, directory, device=str(resolve_device(device)))
@@ -90,7 +94,7 @@ class Run(Sampler):
         True
         """
         if self._training is None:
-            from zoo.training.loop import TrainingResult
+            from zoo.training.loop import TrainingResult  # torch: training's module
 
             self._training = TrainingResult.from_records(self.directory, self.metrics,
                                                          self.parameters)
@@ -135,7 +139,7 @@ class Run(Sampler):
         >>> isinstance(conversation.say("Who goes there?"), str)
         True
         """
-        from zoo.sampling.chat import Chat, ChatFormat
+        from zoo.sampling.chat import Chat, ChatFormat  # torch
 
         check_sampling_counts(max_new_tokens, 1)
         return Chat(self.model, self.tokenizer, sampling_settings(temperature, top_k, top_p),
@@ -150,7 +154,7 @@ class Run(Sampler):
         >>> inside.tokens[:3], sorted(inside.views)
         (['<|endoftext|>', 'R', 'O'], ['candidate', 'hidden state', 'reset gate', 'update gate'])
         """
-        from zoo.analysis.inspection import inspect_text
+        from zoo.analysis.inspection import inspect_text  # torch
 
         return inspect_text(self.model, self.tokenizer, text, self.architecture)
 
@@ -180,15 +184,13 @@ class Run(Sampler):
     @property
     def parameters(self) -> int:
         """Trainable parameters, each shared tensor counted once."""
-        from zoo.registry.factory import count_parameters
-
         return count_parameters(self.model)
 
     def _dataset_choice(self) -> ComponentChoice:
         return self.config.dataset
 
     def _generate(self) -> Generate:
-        from zoo.sampling.torch_sampler import generate
+        from zoo.sampling.torch_sampler import generate  # torch
 
         def run(**options: Any) -> list[str]:
             return generate(self.model, self.tokenizer, **options)
@@ -206,7 +208,7 @@ class Run(Sampler):
         >>> round(scores["perplexity"], 6) == round(math.exp(scores["loss"]), 6)
         True
         """
-        from zoo.training.evaluation import evaluate_run
+        from zoo.training.evaluation import evaluate_run  # torch
 
         if batch_size < 1:
             raise ZooError(f"batch_size must be at least 1, got {batch_size}")
@@ -220,7 +222,7 @@ class Run(Sampler):
 
         >>> run.plot().savefig(tmp / "curves.png")
         """
-        from zoo.analysis.plots import loss_curves
+        from zoo.analysis.plots import loss_curves  # matplotlib: only when a plot is drawn
 
         return loss_curves([(self.directory.name, self.metrics)], unit="nats/token")
 
@@ -236,10 +238,6 @@ class Run(Sampler):
         >>> sorted(path.name for path in export.directory.iterdir())
         ['manifest.json', 'model.onnx', 'tokenizer']
         """
-        from zoo.config.run import choose_component
-        from zoo.files.paths import plan_new_directory
-        from zoo.registry.factory import build_component
-
         choice = choose_component(self._registry, "exporter", exporter, options, section="export")
         out_dir = plan_new_directory(Path(out) if out else self.directory / choice.name,
                                      "export directory")
@@ -258,7 +256,7 @@ class Run(Sampler):
         >>> run.resume(steps=12, progress=False, log=lambda line: None).step
         12
         """
-        from zoo.training.resume import resumed_run_config
+        from zoo.training.resume import resumed_run_config  # torch
 
         overrides = {key: value for key, value in
                      [("train.steps", steps), ("train.device", device)] if value is not None}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from zoo.api import load
 from zoo.cli.common import registry_from
 
 
@@ -31,8 +32,6 @@ def chat_command(ctx: click.Context, run: Path, user: str, reply: str, max_new_t
     (GruLM's "<prompt> ... <ai> ..." by default); the reply ends at end of
     text, at the start of another turn, or at --max-new-tokens.
     """
-    from zoo.api import load
-
     conversation = load(run, device, registry=registry_from(ctx)).chat(
         user=user, reply=reply, max_new_tokens=max_new_tokens, temperature=temperature,
         top_k=top_k, top_p=top_p, seed=seed)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from zoo.api import compare
 from zoo.cli.common import registry_from
 from zoo.cli.output_files import save_figure
 from zoo.errors import ZooError
@@ -25,8 +26,6 @@ def compare_command(ctx: click.Context, runs: tuple[Path, ...], plot_path: Path 
                     force: bool, device: str, as_json: bool, progress: bool) -> None:
     """Compare trained RUNS, best first: parameters, val loss, bits/char, training and
     sampling speed. Ranked by bits/char when the runs' tokenizers differ."""
-    from zoo.api import compare
-
     if plot_path is not None and plot_path.exists() and not force:  # before the slow part
         raise ZooError(f"--plot {str(plot_path)!r} already exists; "
                        "choose another file or add --force")

@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 
 from zoo.cli.common import registry_from
+from zoo.cli.output_files import save_figure
+from zoo.config.values import parse_overrides
+from zoo.data.stats import corpus_stats
 
 
 @click.group("data")
@@ -30,10 +33,7 @@ def data_command() -> None:
 def stats_command(ctx: click.Context, dataset: str, tokenizer: str, overrides: tuple[str, ...],
                   top: int, plot_path: Path | None, force: bool, as_json: bool) -> None:
     """Size, vocabulary, commonest tokens and tokens per character of DATASET."""
-    from zoo.analysis.plots import frequency_histogram
-    from zoo.cli.output_files import save_figure
-    from zoo.config.values import parse_overrides
-    from zoo.data.stats import corpus_stats
+    from zoo.analysis.plots import frequency_histogram  # matplotlib: only when a plot is drawn
 
     values = parse_overrides(overrides, ("dataset", "tokenizer"))
     stats = corpus_stats(registry_from(ctx), dataset, tokenizer, values)

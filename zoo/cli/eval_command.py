@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from zoo.api import load
 from zoo.cli.common import registry_from
 
 
@@ -22,8 +23,6 @@ from zoo.cli.common import registry_from
 def eval_command(ctx: click.Context, run: Path, split: str, batch_size: int, device: str,
                  as_json: bool, progress: bool) -> None:
     """Evaluate RUN on every token of a split, in windows of its training block size."""
-    from zoo.api import load
-
     loaded = load(run, device, registry=registry_from(ctx))
     result = loaded.evaluate(split, batch_size, progress=progress)
     result["run"] = str(run)

@@ -10,29 +10,20 @@ CLI itself names no exporter and no exporter option.
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from zoo.api import load
 from zoo.cli.common import registry_from
+from zoo.config.values import field_comments, parse_overrides
 from zoo.errors import ZooError
 from zoo.registry.host import Component, Registry
 
 FLAG_PREFIX = "exporter_"  # parameter names of the per-exporter flags: exporter_onnx
 OPTION_PREFIX = "export_"  # parameter names of the exporter config options: export_opset
-
-
-def field_comments(config_class: type) -> dict[str, str]:
-    """The ``# comment`` after each field of a config dataclass, the field's documentation."""
-    try:
-        source = inspect.getsource(config_class)
-    except (OSError, TypeError):
-        return {}
-    return dict(re.findall(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", source, re.MULTILINE))
 
 
 #: Names of export's own options; an exporter or field named like one is reached by
@@ -93,9 +84,6 @@ def _chosen_exporter(flags: dict[str, bool], exporter: str | None) -> str:
 def export_command(ctx: click.Context, run: Path, exporter: str | None, out: Path | None,
                    overrides: tuple[str, ...], **exporter_options: Any) -> None:
     """Export the trained RUN (e.g. `zoo export runs/NAME --onnx`)."""
-    from zoo.api import load
-    from zoo.config.values import parse_overrides
-
     flags = {k.removeprefix(FLAG_PREFIX): bool(v) for k, v in exporter_options.items()
              if k.startswith(FLAG_PREFIX)}  # {"onnx": True}
     name = _chosen_exporter(flags, exporter)

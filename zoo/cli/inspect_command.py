@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from zoo.api import load
 from zoo.cli.common import registry_from
+from zoo.cli.output_files import save_figure, save_text
 
 
 @click.command("inspect")
@@ -27,9 +29,6 @@ def inspect_command(ctx: click.Context, run: Path, text: str, plot_path: Path | 
                     json_path: Path | None, units: int, force: bool, device: str) -> None:
     """Show what the trained run in RUN computes while reading --text: LSTM and GRU gates,
     RNN hidden states, transformer attention, the bigram's table."""
-    from zoo.api import load
-    from zoo.cli.output_files import save_figure, save_text
-
     inside = load(run, device, registry=registry_from(ctx)).inspect(text)
     click.echo(f"{inside.architecture} reading {len(inside.tokens)} tokens:")
     for name, view in inside.views.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
+from zoo.files import atomic
 
 
 def refuse_existing(path: Path, option: str, *, force: bool) -> None:
@@ -18,8 +19,6 @@ def refuse_existing(path: Path, option: str, *, force: bool) -> None:
 
 def save_figure(figure: Any, path: Path, *, force: bool) -> None:
     """Write ``figure`` to ``path`` (``--plot``) atomically, in the format its suffix names."""
-    from zoo.files import atomic
-
     kind = path.suffix.lstrip(".").lower()
     supported = figure.canvas.get_supported_filetypes()
     if kind not in supported:
@@ -33,7 +32,5 @@ def save_figure(figure: Any, path: Path, *, force: bool) -> None:
 
 def save_text(text: str, path: Path, option: str, *, force: bool) -> None:
     """Write ``text`` to ``path`` (``--json`` and the like) atomically."""
-    from zoo.files import atomic
-
     refuse_existing(path, option, force=force)
     atomic.write_text(path, text)

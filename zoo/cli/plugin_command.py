@@ -8,6 +8,7 @@ import click
 
 from zoo.cli.common import registry_from
 from zoo.errors import ZooError
+from zoo.registry.scaffold import new_plugin
 
 
 @click.group("plugin")
@@ -24,8 +25,6 @@ def plugin_command() -> None:
 @click.pass_context
 def new_command(ctx: click.Context, name: str, kind: str, out: Path | None) -> None:
     """Write a new plugin package whose component is called NAME (e.g. tiny-gru)."""
-    from zoo.registry.scaffold import new_plugin
-
     taken = registry_from(ctx).provider_of(kind, name)
     if taken is not None:  # installed, the two would clash and neither could be used
         raise ZooError(f"{kind} {name!r} is already provided by {taken}; a plugin of the same "

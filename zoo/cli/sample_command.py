@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from zoo.api import load, load_export
 from zoo.cli.columns import side_by_side
 from zoo.cli.common import registry_from
 from zoo.errors import ZooError
@@ -48,8 +49,6 @@ def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, 
                    stop: tuple[str, ...], ignore_eot: bool, novelty: bool,
                    device: str | None) -> None:
     """Sample text from the trained run in directory RUN, or from an export with --onnx DIR."""
-    from zoo.api import load, load_export
-
     if (run is None) == (onnx_dir is None):
         raise ZooError("give a run directory, or --onnx EXPORT_DIR (not both)")
     if onnx_dir is not None and device not in (None, "cpu"):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from zoo.runs.serving import page_url, web_server
+
 
 @click.command("serve")
 @click.argument("export", type=click.Path(path_type=Path))
@@ -15,8 +17,6 @@ import click
               help="Address to listen on (0.0.0.0 lets other machines in).")
 def serve_command(export: Path, port: int, host: str) -> None:
     """Serve the web EXPORT (from `zoo export RUN --web`) on localhost until Ctrl-C."""
-    from zoo.runs.serving import page_url, web_server
-
     server = web_server(export, host, port)
     click.echo(f"serving {export} at {page_url(server)} (Ctrl-C stops)", err=False)
     try:

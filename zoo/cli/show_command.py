@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from zoo.api import load
 from zoo.cli.common import registry_from
 
 
@@ -16,8 +17,6 @@ from zoo.cli.common import registry_from
 @click.pass_context
 def show_command(ctx: click.Context, run: Path, samples: bool) -> None:
     """Describe the trained run in directory RUN; --samples prints what it wrote as it learned."""
-    from zoo.api import load
-
     loaded = load(run, registry=registry_from(ctx))
     width = max(len(label) for label, _ in loaded.summary())
     for label, value in loaded.summary():

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from zoo.api import train
+from zoo.api.run import Run
 from zoo.cli.common import registry_from
+from zoo.config.run import TRAIN_SHORTCUTS
+from zoo.config.training import TrainConfig
+from zoo.config.values import field_comments, parse_override
 from zoo.errors import ZooError
+from zoo.training.interruption import TrainingInterrupted, interrupt_on_sigterm
 
 #: What ``--resume`` may change; everything else is fixed by the run.
 RESUMABLE = ("steps", "device")
@@ -22,6 +30,33 @@ def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
                        "(only --steps and --device may change)")
 
 
+def _shortcut_option(name: str, annotation: Any, comment: str
+                     ) -> tuple[list[str], dict[str, Any]]:
+    """``--steps`` for ``train.steps``: its type, and its help, from the TrainConfig field."""
+    help_text = f"{comment[:1].upper()}{comment[1:]} (train.{name})."
+    declaration = f"--{name.replace('_', '-')}"
+    if annotation is bool:
+        return [declaration], {"is_flag": True, "default": None, "help": help_text}
+    if typing.get_origin(annotation) is list:  # --logger NAME, repeatable
+        return [f"--{name.removesuffix('s')}", name], {"multiple": True, "metavar": "NAME",
+                                                        "help": help_text}
+    if annotation in (int, float):
+        return [declaration], {"type": annotation, "help": help_text}
+    if name == "init_from":
+        return [declaration], {"type": click.Path(path_type=Path), "help": help_text}
+    return [declaration], {"help": help_text}
+
+
+def shortcut_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add an option for each of :data:`TRAIN_SHORTCUTS`, made from its TrainConfig field."""
+    hints = typing.get_type_hints(TrainConfig)
+    comments = field_comments(TrainConfig)
+    for name in reversed(TRAIN_SHORTCUTS):  # each option goes above those added before it
+        declarations, settings = _shortcut_option(name, hints[name], comments[name])
+        command = click.option(*declarations, **settings)(command)
+    return command
+
+
 @click.command("train")
 @click.argument("architecture")
 @click.option("--dataset",
@@ -33,24 +68,7 @@ def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
               help="TOML file with [model], [tokenizer], [dataset] and [train] tables.")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override one config value, e.g. --set model.hidden=512; repeatable.")
-@click.option("--steps", type=int, help="Optimizer steps (train.steps).")
-@click.option("--batch-size", type=int, help="Sequences per step (train.batch_size).")
-@click.option("--block-size", type=int, help="Tokens per training window (train.block_size).")
-@click.option("--lr", type=float, help="Peak learning rate (train.lr).")
-@click.option("--device", help="auto, cpu, cuda, cuda:N or mps (train.device).")
-@click.option("--seed", type=int, help="Random seed (train.seed).")
-@click.option("--stateful", is_flag=True, default=None,
-              help="Carry recurrent state across batches of contiguous text (train.stateful).")
-@click.option("--compile", is_flag=True, default=None, help="Use torch.compile (train.compile).")
-@click.option("--max-seconds", type=float,
-              help="Stop after this wall-clock time; the LR decay follows it (train.max_seconds).")
-@click.option("--sample-every", type=int, metavar="N",
-              help="Write a short sample every N steps (train.sample_every).")
-@click.option("--logger", "loggers", multiple=True, metavar="NAME",
-              help="Also send metrics and samples to this logger (zoo list --kind logger; "
-                   "repeatable; train.loggers).")
-@click.option("--init-from", type=click.Path(path_type=Path),
-              help="Fine-tune: start from this run's weights and tokenizer (train.init_from).")
+@shortcut_options
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path),
               help="Continue the run in this directory from its last checkpoint.")
 @click.option("--out", type=click.Path(path_type=Path),
@@ -67,11 +85,6 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     --resume RUN the run's own settings are used; only --steps and --device
     may change.
     """
-    from zoo.api import train
-    from zoo.api.run import Run
-    from zoo.config.values import parse_override
-    from zoo.training.interruption import TrainingInterrupted, interrupt_on_sigterm
-
     shortcuts["loggers"] = list(shortcuts["loggers"]) or None  # given, or not at all
     registry = registry_from(ctx)
     log = lambda text: click.echo(text, err=True)  # noqa: E731
@@ -97,7 +110,7 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     except KeyboardInterrupt:  # before training started: nothing was written
         click.echo("\ninterrupted before training started; nothing was written", err=True)
         ctx.exit(130)
-    from zoo.training.distributed import DistributedContext
+    from zoo.training.distributed import DistributedContext  # torch: training has run
 
     result = run.training
     if result is not None and DistributedContext.from_environment().is_main:

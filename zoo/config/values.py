@@ -10,7 +10,9 @@ rule), so a config cannot be built with a value its component cannot use;
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+import re
 import sys
 import types
 import typing
@@ -199,3 +201,12 @@ def read_toml(path: Path) -> dict[str, Any]:
                 f"expected tables {', '.join('[' + s + ']' for s in SECTIONS)}"
             )
     return data
+
+
+def field_comments(config_class: type) -> dict[str, str]:
+    """The ``# comment`` after each field of a config dataclass, the field's documentation."""
+    try:
+        source = inspect.getsource(config_class)
+    except (OSError, TypeError):
+        return {}
+    return dict(re.findall(r"^\s+(\w+)\s*:[^#\n]*#\s*(.+)$", source, re.MULTILINE))

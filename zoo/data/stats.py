@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from zoo.config.run import choose_component
+from zoo.data.token_cache import cached_splits
 from zoo.registry.contracts import SPLITS
+from zoo.registry.factory import build_dataset, build_tokenizer
 from zoo.registry.host import Registry
 
 
@@ -55,10 +58,6 @@ def corpus_stats(registry: Registry, dataset: str, tokenizer: str,
                  values: Mapping[str, Mapping[str, Any]] | None = None) -> CorpusStats:
     """The stats of ``dataset`` under ``tokenizer``, each configured by ``values``
     (``{"dataset": {...}, "tokenizer": {...}}``, as ``--set`` gives them)."""
-    from zoo.config.run import choose_component
-    from zoo.data.token_cache import cached_splits
-    from zoo.registry.factory import build_dataset, build_tokenizer
-
     values = values or {}
     data = build_dataset(registry, choose_component(
         registry, "dataset", dataset, dict(values.get("dataset", {})), section="dataset"))

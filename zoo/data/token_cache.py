@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from platformdirs import user_cache_dir
 
 from zoo.data.streams import TokenStream, encode_documents
 from zoo.files import atomic
@@ -32,7 +33,6 @@ def cache_root() -> Path:
     configured = os.environ.get("ZOO_CACHE")
     if configured:
         return Path(configured).expanduser()
-    from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("zoo"))
 

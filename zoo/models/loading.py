@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_model, save_model
+
 from zoo.config.run import RunConfig
 from zoo.errors import ZooError
 from zoo.files import atomic
@@ -33,8 +37,6 @@ from zoo.version import __version__
 
 def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:
     """Replace ``model.safetensors`` atomically with the model's current weights."""
-    from safetensors.torch import save_model
-
     metadata = {"step": str(step), "zoo_version": __version__}
     with atomic.atomic_path(run_dir / MODEL_FILE) as temp:
         save_model(model, str(temp), metadata=metadata)
@@ -55,10 +57,6 @@ class LoadedRun:
 
 def load_run(registry: Registry, run_dir: str | Path, device: str = "cpu") -> LoadedRun:
     """Rebuild the model and tokenizer of a run from its files (no pickle involved)."""
-    import torch
-    from safetensors import safe_open
-    from safetensors.torch import load_model
-
     run_dir = Path(run_dir)
     raw = read_config(run_dir)
     check_components_installed(registry, raw)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Protocol
 
+import click
 import pluggy
 
 from zoo.config.training import TrainConfig, check_schedule
@@ -175,8 +176,6 @@ class Registry:
         :attr:`conflicts` like a component clash: a built-in keeps its name,
         and a name two plugins claim answers with the conflict's message.
         """
-        import click
-
         if self.plugin_manager is None:
             return
         builtin = Provider("builtin", "zoo-lm", __version__)
@@ -201,8 +200,6 @@ class Registry:
 
     def _command_clash(self, cli: Any, conflict: Conflict) -> None:
         """Record a command clash; a name plugins alone claim answers with its message."""
-        import click
-
         if strict_mode():
             raise PluginError(conflict.message())
         self.conflicts[("command", conflict.name)] = conflict

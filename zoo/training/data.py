@@ -11,8 +11,10 @@ from pathlib import Path
 from zoo.config.run import RunConfig
 from zoo.data.documents import rows_of
 from zoo.data.streams import TokenStream
+from zoo.data.token_cache import cached_splits
 from zoo.errors import ZooError
 from zoo.registry.contracts import Tokenizer
+from zoo.registry.factory import build_dataset, build_tokenizer
 from zoo.registry.host import Registry
 from zoo.runs.run_directory import load_tokenizer
 
@@ -28,9 +30,6 @@ def training_data(
     The streams come from the token cache, so a corpus is encoded once per
     tokenizer.
     """
-    from zoo.data.token_cache import cached_splits
-    from zoo.registry.factory import build_dataset, build_tokenizer
-
     dataset = build_dataset(registry, run_config.dataset)
     if resume:
         tokenizer = load_tokenizer(registry, run_dir, run_config)

@@ -10,10 +10,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from zoo.data.batches import consecutive_batches, stream_windows
 from zoo.data.documents import PAD_TARGET, rows_of, unknown_count
 from zoo.data.streams import TokenStream, encode_documents
+from zoo.errors import ZooError
+from zoo.registry.factory import build_dataset
+from zoo.sampling.loop import SamplingSettings, choose_next
 from zoo.training.distributed import DistributedContext
 from zoo.training.metrics import bits_per_byte, bits_per_character, perplexity
 from zoo.training.steps import autocast, batch_loss, to_device
@@ -64,11 +68,6 @@ def evaluate_run(
 
     ``progress`` shows a bar over the batches on a terminal or in Jupyter.
     """
-    from tqdm.auto import tqdm
-
-    from zoo.errors import ZooError
-    from zoo.registry.factory import build_dataset
-
     dataset = build_dataset(registry, loaded.config.dataset)
     try:
         documents = dataset.texts(split)
@@ -95,8 +94,6 @@ def evaluate_run(
 def sampling_speed(model: torch.nn.Module, vocab_size: int, tokens: int = 256,
                    batch_size: int = 1) -> float:
     """Tokens per second of stepping ``model`` one token at a time (greedy, after warm-up)."""
-    from zoo.sampling.loop import SamplingSettings, choose_next
-
     device = next(model.parameters()).device
     settings = SamplingSettings(temperature=0)
     rng = np.random.default_rng(0)

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
+from zoo.files.reading import short_reason
+from zoo.models.loading import load_run
 from zoo.registry.host import Registry
 
 
 def source_run(registry: Registry, init_from: str | Path) -> Any:
     """The run to start from, loaded on the CPU (a ZooError names what is wrong with it)."""
-    from zoo.models.loading import load_run
-
     if not Path(init_from).is_dir():
         raise ZooError(f"--init-from {str(init_from)!r}: no such run directory")
     return load_run(registry, Path(init_from))
@@ -43,8 +43,6 @@ def starting_sections(registry: Registry, init_from: str | Path, architecture: s
 def load_starting_weights(model: Any, source: Any) -> None:
     """Copy the weights of ``source`` (from :func:`source_run`) into ``model``; a model of
     another size is refused."""
-    from zoo.files.reading import short_reason
-
     try:
         model.load_state_dict(source.model.state_dict(), strict=True)
     except RuntimeError as error:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from zoo.config.run import choose_component
+from zoo.registry.factory import build_component
 from zoo.registry.host import Registry
 
 
 def build_loggers(registry: Registry, names: list[str]) -> list[Any]:
     """The loggers ``names`` asks for, not yet started (an unknown name is one line)."""
-    from zoo.config.run import choose_component
-    from zoo.registry.factory import build_component
-
     return [build_component(registry, "logger",
                             choose_component(registry, "logger", name, {}, section="train"))
             for name in names]

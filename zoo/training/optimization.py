@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 if TYPE_CHECKING:  # torch is imported by the functions that make tensors
     import torch
 
@@ -22,8 +24,6 @@ FUSED_ADAMW_DEVICES = ("cuda", "cpu")
 
 def make_optimizer(model: torch.nn.Module, train: TrainConfig, device: torch.device) -> Any:
     """AdamW that decays matrices and embeddings but not biases or norm gains."""
-    import torch
-
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": train.weight_decay},

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from zoo.config.training import TrainConfig
 from zoo.runs.run_directory import append_metrics
@@ -33,8 +34,6 @@ LINE_EVERY_SECONDS = 30.0
 
 def progress_bar_class() -> Any:
     """tqdm's bar class where one can be drawn (a terminal, a Jupyter kernel), else None."""
-    from tqdm.auto import tqdm
-
     notebook = sys.modules.get("tqdm.notebook")  # imported by tqdm.auto in a Jupyter kernel only
     in_jupyter = notebook is not None and issubclass(tqdm, notebook.tqdm)
     return tqdm if in_jupyter or sys.stderr.isatty() else None

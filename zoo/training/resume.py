@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from zoo.config.run import RunConfig, build_run_config
 from zoo.config.values import parse_overrides
@@ -77,8 +79,6 @@ def save_resume_state(
     progress: dict[str, Any] | None = None,
 ) -> None:
     """Write ``resume.safetensors`` atomically: everything ``--resume`` needs to continue."""
-    from safetensors.torch import save_file
-
     # Cloned, so that tied weights become separate entries safetensors accepts; loading
     # both names writes the same values into the one shared parameter.
     tensors = {f"model.{name}": t.detach().clone() for name, t in model.state_dict().items()}
@@ -118,8 +118,6 @@ def resume_file(run_dir: Path) -> Path:
 
 def checkpoint_step(run_dir: Path) -> int:
     """The step of the run's last checkpoint, read from the resume state's header alone."""
-    from safetensors import safe_open
-
     path = resume_file(run_dir)
     with reading(path, "the resume state", resume_recovery(run_dir)), \
             safe_open(str(path), framework="pt") as handle:
@@ -150,7 +148,6 @@ def load_resume_state(run_dir: Path, device: torch.device) -> ResumeState:
 
 
 def _read_resume_state(path: Path, device: torch.device) -> ResumeState:
-    from safetensors import safe_open
 
     model: dict[str, torch.Tensor] = {}
     optimizer_state: dict[int, dict[str, torch.Tensor]] = {}
@@ -273,8 +270,6 @@ def restore_training_state(
 
 def checkpoint_progress(run_dir: Path) -> dict[str, Any]:
     """The progress log's state saved with the last checkpoint; empty for older runs."""
-    from safetensors import safe_open
-
     with safe_open(str(resume_file(run_dir)), framework="pt") as handle:
         saved: dict[str, Any] = json.loads((handle.metadata() or {}).get("progress", "{}"))
     return saved
