@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "build_check"]
+nox.options.sessions = ["tests", "lint", "typecheck", "build_check", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 def _put_pyenv_pythons_on_path() -> None:
@@ -35,6 +35,8 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 TORCH = os.environ.get("ZOO_TORCH", "torch==2.13.0")
 RUFF = "ruff==0.17.6"
 MYPY = ["mypy==2.4.1", "types-tqdm==4.70.0.20261106"]
+#: The docs site's tools, pinned in pyproject.toml's docs extra (mkdocs, mkdocs-material).
+DOCS = PYPROJECT["project"]["optional-dependencies"]["docs"]
 PACKAGES = {"zoo", "zoo_plugins", "zoo_exports"}
 CORPUS = "zoo_plugins/datasets/data/tinyshakespeare.txt.gz"
 #: The export manifest's JSON Schema, read by zoo and shipped for clients in other languages.
@@ -124,6 +126,19 @@ def build_check(session: nox.Session) -> None:
         session.error(f"the sdist differs from the tracked sources: extra "
                       f"{sorted(sdist_files - expected)}, missing {sorted(expected - sdist_files)}")
     session.log(f"{sdist.name}: exactly the {len(expected) - 1} tracked source files")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs site from docs/ with mkdocs (Material theme) into a temporary folder.
+
+    The build is strict: a broken link, an unknown anchor or a page missing from the nav
+    fails it. Options go after ``--`` (``-- --site-dir site`` keeps the built site).
+    """
+    session.install(*DOCS)
+    site = Path(session.create_tmp()) / "site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(site), *session.posargs,
+                env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "list", "quality",

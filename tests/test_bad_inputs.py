@@ -28,6 +28,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli_errors import one_line_error
+from docs_pages import page
 from zoo.cli import cli
 
 
@@ -420,10 +421,10 @@ def test_zoo_debug_shows_the_traceback_of_a_users_mistake(
     assert result.stderr.splitlines()[-1].startswith("error: the run config")
 
 
-def test_readmes_error_example_is_the_line_zoo_prints(registry: Any) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+def test_the_documented_error_example_is_the_line_zoo_prints(registry: Any) -> None:
+    """docs/cli.md's example under "Errors and exit codes"."""
     command = "$ zoo train gru-tied --set model.layers=0"
-    block = readme.split(command + "\n", 1)[1].split("```", 1)[0].strip()
+    block = page("cli.md").split(command + "\n", 1)[1].split("```", 1)[0].strip()
     result = CliRunner().invoke(cli, command.split()[2:], obj=registry)
     assert one_line_error(result) == block
 

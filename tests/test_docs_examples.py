@@ -22,7 +22,7 @@ import pytest
 import zoo
 import zoo.plugin
 import zoo.testing
-from docs_pages import all_pages, fenced_block, page
+from docs_pages import REPO, all_pages, fenced_block, page
 from zoo.cli import cli
 from zoo.config.training import TrainConfig
 
@@ -178,8 +178,16 @@ def test_the_require_example_refuses_as_its_comment_says():
         config(scale=0)
 
 
-@pytest.mark.parametrize("name", ["check_architecture", "check_tokenizer", "check_dataset",
-                                  "check_exporter", "check_logger"])
+#: The contract checks zoo.testing offers plugin authors, as its own docstring lists them.
+CHECKS = re.findall(r":func:`(check_\w+)`", zoo.testing.__doc__ or "")
+
+
+def test_zoo_testing_lists_its_contract_checks():
+    assert {"check_architecture", "check_tokenizer", "check_dataset",
+            "check_exporter"} <= set(CHECKS)
+
+
+@pytest.mark.parametrize("name", CHECKS)
 def test_each_contract_check_is_documented_with_its_signature(name):
     match = re.search(rf"^- `{name}\((.*?)\)`", page("plugins/testing.md"), re.MULTILINE)
     assert match, f"docs/plugins/testing.md does not document {name}"
@@ -191,6 +199,31 @@ def test_each_contract_check_is_documented_with_its_signature(name):
         f"docs give {name}({', '.join(documented)}), zoo.testing {name}{signature}")
     for parameter, default in documented.items():
         assert signature.parameters[parameter].default == default
+
+
+# The contributing page's layer table is the one tests/zoo/test_layers.py enforces.
+
+
+def _enforced_layers() -> list[set[str]]:
+    source = (REPO / "tests" / "zoo" / "test_layers.py").read_text("utf-8")
+    for node in ast.parse(source).body:
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+        if any(isinstance(target, ast.Name) and target.id == "LAYERS" for target in targets):
+            return [set(row) for row in ast.literal_eval(node.value)]
+    raise AssertionError("tests/zoo/test_layers.py has no LAYERS table")
+
+
+def _module(path: str) -> str:
+    """``files/`` -> ``zoo.files``, ``config/run.py`` -> ``zoo.config.run``, ``__init__.py`` ->
+    ``zoo``."""
+    name = path.removesuffix("/").removesuffix(".py").replace("/", ".")
+    return "zoo" if name == "__init__" else f"zoo.{name}"
+
+
+def test_the_contributing_pages_layers_are_the_enforced_ones():
+    rows = _table_after(page("contributing.md"), "| layer (bottom first) | what it holds |")
+    documented = [{_module(path) for path in re.findall(r"`([\w/.]+)`", row[0])} for row in rows]
+    assert documented == _enforced_layers()
 
 
 # Every module path the docs name resolves, and only the old paths the docs call old warn.

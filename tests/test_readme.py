@@ -1,26 +1,22 @@
-"""README.md's examples, run as written on what a fresh clone has (the fast ones)."""
+"""The command examples of docs/cli.md (README's commands, in full), run as written on what a
+fresh clone has (the fast ones)."""
 
 from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from cli_errors import one_line_error
+from docs_pages import fenced_block
 from zoo.cli import cli
-from zoo.runs import read_config
-
-README = Path(__file__).resolve().parents[1] / "README.md"
+from zoo.runs.run_directory import read_config
 
 
 def block_starting(first_line: str, language: str = "text") -> str:
-    """The body of the README's fenced block whose first line starts with ``first_line``."""
-    text = README.read_text("utf-8")
-    match = re.search(rf"```{language}\n({re.escape(first_line)}.*?)```", text, re.DOTALL)
-    assert match, f"README.md has no ```{language} block starting {first_line!r}"
-    return match.group(1)
+    """The body of docs/cli.md's fenced block whose first line starts with ``first_line``."""
+    return fenced_block("cli.md", first_line, language)
 
 
 def test_zoo_list_example_is_what_zoo_list_prints(runner, registry):
@@ -79,11 +75,12 @@ def test_data_stats_example_is_what_zoo_prints(runner, registry):
 @pytest.mark.parametrize("exporter", ["onnx", "web"])
 def test_export_example_has_the_lines_zoo_export_prints(runner, registry, trained_run,
                                                        tmp_path, exporter):
-    """`zoo export RUN --onnx` (and `--web`) into the run, as README shows, on a copy of a run."""
-    readme_run = "runs/gru-tied-20261122-010203"
-    command = f"$ zoo export {readme_run} --{exporter}"
+    """`zoo export RUN --onnx` (and `--web`) into the run, as docs/cli.md shows, on a copy of a
+    run."""
+    documented_run = "runs/gru-tied-20261122-010203"
+    command = f"$ zoo export {documented_run} --{exporter}"
     example = block_starting(command).split("\n$ ", 1)[0]  # up to the next command, if any
-    example = example.split("\n", 1)[1].replace(readme_run, "RUN")
+    example = example.split("\n", 1)[1].replace(documented_run, "RUN")
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     result = runner.invoke(cli, ["export", str(run), f"--{exporter}"], obj=registry)

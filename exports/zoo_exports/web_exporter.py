@@ -38,7 +38,7 @@ TOKENIZERS_BUNDLE = "tokenizers.min.mjs"
 ORT_CDN = f"{CDN}/onnxruntime-web@{ORT_WEB_VERSION}/dist/{ORT_BUNDLE}"
 TOKENIZERS_CDN = f"{CDN}/@huggingface/tokenizers@{TOKENIZERS_JS_VERSION}/dist/{TOKENIZERS_BUNDLE}"
 PAGE_FILES = ("index.html", "page.js", "zoo.js")
-#: Tokenizer schemes zoo.js encodes (``tokenizer.portable.scheme``); see README.
+#: Tokenizer schemes zoo.js encodes (``tokenizer.portable.scheme``); see docs/export-format.md.
 WEB_SCHEMES = ("char", "byte", "word", "huggingface")
 IMPORT_MAP_MARK = "<!--IMPORT_MAP-->"
 

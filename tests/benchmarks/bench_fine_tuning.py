@@ -8,7 +8,7 @@ the Shakespeare run (`--init-from`, keeping its char tokenizer), one from
 scratch with a char tokenizer trained on the new text. Reported: each run's
 validation loss and bits per character on the new corpus, and the share of
 the new corpus that the Shakespeare tokenizer turns into `<unk>` (which
-flatters the fine-tuned run's numbers; see README).
+flatters the fine-tuned run's numbers; see docs/benchmarks.md).
 
 Usage: python tests/benchmarks/bench_fine_tuning.py [--pretrain-steps 600] [--steps 200]
     [--tokenizer char|byte]   (about 5 minutes on 2 quiet cores)

@@ -1,36 +1,37 @@
-"""The README's "Writing a plugin" guide matches the hookspecs, and its examples work."""
+"""The plugin guide (docs/plugins/) matches the hookspecs, and its examples work."""
 
 from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from docs_pages import page
 from zoo.cli import cli
 from zoo.registry import hookspecs
 from zoo.registry.host import installed_entry_points, load_registry
 from zoo.testing import check_architecture, check_dataset, check_tokenizer
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 HOOKS = {name: function for name, function in vars(hookspecs).items()
          if name.startswith("zoo_") and callable(function)}
 
 
+#: The plugin guide's pages, in the order of the site's nav.
+GUIDE = ["plugins/index.md", "plugins/hooks.md", "plugins/contracts.md", "plugins/testing.md"]
+
+
 def _guide() -> str:
-    text = README.read_text("utf-8")
-    return text[text.index("## Writing a plugin"):text.index("\n## ", text.index(
-        "## Writing a plugin") + 1)]
+    return "\n".join(page(name) for name in GUIDE)
 
 
 def _hook_sections() -> dict[str, tuple[str, str]]:
     """Hook name -> (the signature its heading gives, the section's first python block)."""
     guide = _guide()
     sections = {}
-    for match in re.finditer(r"^### `(zoo_\w+)\((.*?)\)`\n(.*?)(?=^### |\Z)", guide,
+    for match in re.finditer(r"^## `(zoo_\w+)\((.*?)\)`\n(.*?)(?=^## |^# |\Z)", guide,
                              re.MULTILINE | re.DOTALL):
         code = re.search(r"```python\n(.*?)```", match.group(3), re.DOTALL)
         sections[match.group(1)] = (match.group(2), code.group(1) if code else "")

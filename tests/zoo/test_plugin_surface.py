@@ -98,7 +98,7 @@ print(json.dumps([report, names]))
             assert messages == [], old
         else:
             assert len(messages) == 1 and messages[0].startswith(f"{old} is deprecated"), old
-    for qualified, (same, messages) in names.items():
+    for qualified, (same, _) in names.items():
         assert same, qualified
     new_messages = [m for qualified, (_, ms) in names.items() for m in ms
                     if qualified.rpartition(".")[0] in packages]

@@ -154,8 +154,8 @@ def _client_codec(manifest: dict[str, Any], export: Path) -> tuple[Any, Any]:
 @pytest.mark.parametrize("tokenizer", TOKENIZERS)
 def test_a_client_tokenizes_as_zoo_from_the_manifest_alone(registry, export_with_tokenizer,
                                                             tokenizer):
-    """Encoding and decoding as the schema and README describe each scheme give zoo's ids
-    and text, for text with an unseen character, newlines and runs of spaces."""
+    """Encoding and decoding as the schema and docs/export-format.md describe each scheme give
+    zoo's ids and text, for text with an unseen character, newlines and runs of spaces."""
     from zoo_exports.onnx_sampler import load_export_tokenizer
 
     _, export = export_with_tokenizer(tokenizer)

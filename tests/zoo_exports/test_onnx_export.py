@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from onnx import numpy_helper
 
 from cli_errors import one_line_error
+from docs_pages import page
 from zoo.cli import cli
 from zoo.registry.host import load_registry
 from zoo_exports.manifest import read_manifest
 
 ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -263,12 +263,12 @@ def test_a_tampered_model_file_is_refused(registry, export_small, tmp_path):
     assert "does not match the sha256 in manifest.json" in one_line_error(result)
 
 
-def readme_numpy_loop(export: Path, prompt: str, greedy: bool = True) -> str:
-    """The README's numpy loop, with only the export, the prompt and (greedy) temperature 0
-    put in."""
-    readme = (REPO / "README.md").read_text("utf-8")
-    code = re.search(r"<!-- numpy-loop -->\s*```python\n(.*?)```", readme, re.DOTALL)
-    assert code, "README.md should hold the numpy loop after a <!-- numpy-loop --> marker"
+def documented_numpy_loop(export: Path, prompt: str, greedy: bool = True) -> str:
+    """The numpy loop of docs/export-format.md, with only the export, the prompt and (greedy)
+    temperature 0 put in."""
+    code = re.search(r"<!-- numpy-loop -->\s*```python\n(.*?)```", page("export-format.md"),
+                     re.DOTALL)
+    assert code, "docs/export-format.md should hold the numpy loop after a <!-- numpy-loop -->"
     source, replaced = re.subn(r"^export, prompt = .*$",
                                lambda _: f"export, prompt = {str(export)!r}, {prompt!r}",
                                code.group(1), flags=re.MULTILINE)
@@ -281,9 +281,9 @@ def readme_numpy_loop(export: Path, prompt: str, greedy: bool = True) -> str:
     return source
 
 
-def test_the_readme_numpy_loop_samples_at_the_manifests_temperature(export_small):
+def test_the_documented_numpy_loop_samples_at_the_manifests_temperature(export_small):
     _, out, _ = export_small("lstm")
-    result = subprocess.run([sys.executable, "-c", readme_numpy_loop(out, "ROMEO:", False)],
+    result = subprocess.run([sys.executable, "-c", documented_numpy_loop(out, "ROMEO:", False)],
                             capture_output=True, text=True, encoding="utf-8")
     assert result.returncode == 0, result.stderr
     # up to 500 tokens, or fewer where the barely trained model drew end of text
@@ -292,7 +292,7 @@ def test_the_readme_numpy_loop_samples_at_the_manifests_temperature(export_small
 
 #: (architecture or None for a gru run with that tokenizer, tokenizer, prompt, whether the
 #: prompt has a character the vocabulary lacks, which zoo sample refuses).
-README_LOOP_CASES = [
+LOOP_CASES = [
     ("transformer", "char", "ROMEO:", False),
     ("gru", "char", "ROMEO\U0001f600 \u00e9:", True),
     (None, "byte", "ROMEO\U0001f600 \u00e9:", False),
@@ -302,13 +302,13 @@ README_LOOP_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("architecture", "tokenizer", "prompt", "unseen"), README_LOOP_CASES,
+@pytest.mark.parametrize(("architecture", "tokenizer", "prompt", "unseen"), LOOP_CASES,
                          ids=[f"{c[1]}-{c[0] or 'gru'}{'-unseen' if c[3] else ''}"
-                              for c in README_LOOP_CASES])
-def test_the_readme_numpy_loop_prints_what_zoo_sample_prints(
+                              for c in LOOP_CASES])
+def test_the_documented_numpy_loop_prints_what_zoo_sample_prints(
         registry, export_small, export_with_tokenizer, monkeypatch, architecture, tokenizer,
         prompt, unseen):
-    """The README's loop, run as written without torch or zoo, gives zoo's greedy text.
+    """The documented loop, run as written without torch or zoo, gives zoo's greedy text.
 
     For a char prompt with a character the vocabulary lacks, which ``zoo sample``
     refuses, it gives what zoo samples once that refusal is lifted: zoo's tokenizer
@@ -318,7 +318,7 @@ def test_the_readme_numpy_loop_prints_what_zoo_sample_prints(
 
     export = (export_small(architecture)[1] if architecture
               else export_with_tokenizer(tokenizer)[1])
-    source = readme_numpy_loop(export, prompt)
+    source = documented_numpy_loop(export, prompt)
     source += "\nimport sys\nassert 'torch' not in sys.modules and 'zoo' not in sys.modules\n"
     result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
                             encoding="utf-8")

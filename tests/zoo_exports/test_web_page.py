@@ -3,7 +3,7 @@
 Each architecture's page writes, greedily, exactly the text `zoo sample --onnx
 EXPORT --temperature 0` writes; a seed makes a sample repeatable; a bad
 prompt, a bad setting or a missing file shows a readable message. The page's
-screenshot in README is taken here (set ``ZOO_SCREENSHOT_DIR`` to keep it).
+screenshot in docs/cli.md is taken here (set ``ZOO_SCREENSHOT_DIR`` to keep it).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def test_a_missing_model_file_is_named_on_the_page(web_export, browser: Any,
 
 def test_the_page_reports_tokens_per_second_and_screenshot(
         registry: Registry, web_export, libraries: Path, browser: Any, tmp_path: Path) -> None:
-    """README's screenshot comes from here: ``ZOO_SCREENSHOT_DIR`` keeps it, and
+    """docs/cli.md's screenshot comes from here: ``ZOO_SCREENSHOT_DIR`` keeps it, and
     ``ZOO_SCREENSHOT_RUN`` names a better-trained run to show than the test's own."""
     shown = os.environ.get("ZOO_SCREENSHOT_RUN")
     export = web_export("transformer")

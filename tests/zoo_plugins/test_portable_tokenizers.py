@@ -1,6 +1,6 @@
 """Each built-in tokenizer's ``portable()`` says how to encode and decode exactly as it does.
 
-A client outside Python (the web page, README's numpy loop) follows these
+A client outside Python (the web page, the numpy loop of docs/export-format.md) follows these
 descriptions; here they are followed in Python and compared with the tokenizer.
 The web page's JavaScript is compared in Chromium (tests/zoo_exports/test_web_page.py).
 """

@@ -1,7 +1,7 @@
 """Looking inside a model: what its ``inspect(idx)`` method exposes, drawn against the text.
 
-An architecture may offer ``inspect(idx) -> dict[str, Tensor]`` (see README,
-"Writing a plugin"). Each view is one of three shapes, drawn by its number of
+An architecture may offer ``inspect(idx) -> dict[str, Tensor]`` (see the plugin
+guide, docs/plugins/hooks.md). Each view is one of three shapes, drawn by its number of
 dimensions:
 
 - ``(layers, T, units)``: a value per layer, position and unit (gates in
@@ -53,7 +53,7 @@ def inspect_text(model: Any, tokenizer: Any, text: str, architecture: str) -> In
     inspect = getattr(model, "inspect", None)
     if inspect is None:
         raise ZooError(f"architecture {architecture!r} exposes nothing to inspect; its plugin "
-                       "can add an inspect(idx) method (README: Writing a plugin)")
+                       "can add an inspect(idx) method (docs/plugins/hooks.md)")
     ids = prompt_ids(tokenizer, text)
     device = next(model.parameters()).device
     with torch.no_grad():

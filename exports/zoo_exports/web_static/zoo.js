@@ -41,7 +41,7 @@ async function fetchFile(url, what, as) {
 
 // --- tokenizers: one function per portable scheme, never one per tokenizer ---------------
 
-/** A tokenizer read from ``manifest.tokenizer.portable`` (see README: "The export manifest"). */
+/** A tokenizer read from ``manifest.tokenizer.portable`` (see docs/export-format.md). */
 async function loadTokenizer(baseUrl, manifest, options) {
   const spec = manifest.tokenizer.portable;
   if (!spec) {
