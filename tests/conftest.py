@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from zoo.registry.host import Registry, load_registry
+from zoo.registry.host import Registry
 
 sys.path.insert(0, str(Path(__file__).parent))
-from plugin_environment import PluginEnvironment  # noqa: E402  (a helper module beside this file)
+from installed import installed_registry  # noqa: E402  (helper modules beside this file)
+from plugin_environment import PluginEnvironment  # noqa: E402
 from skip_policy import (  # noqa: E402,F401  (hooks: a skip for an unlisted reason fails the run)
     pytest_runtest_logreport,
     pytest_sessionfinish,
@@ -72,7 +73,27 @@ def make_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     """The registry of the installed distribution: the built-ins, through entry points."""
-    return load_registry(disabled=set(), strict=True)
+    return installed_registry()
+
+
+#: A test that asks for one of these arguments runs once for each registered component of
+#: that kind, with the component's name as its id (timm's test_models.py pattern).
+COMPONENT_ARGUMENTS = {
+    "architecture_name": "architecture",
+    "tokenizer_name": "tokenizer",
+    "dataset_name": "dataset",
+    "exporter_name": "exporter",
+    "logger_name": "logger",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``architecture_name``, ``tokenizer_name`` and the others over every
+    component of their kind in the installed registry."""
+    for argument, kind in COMPONENT_ARGUMENTS.items():
+        if argument in metafunc.fixturenames:
+            names = installed_registry().names(kind)
+            metafunc.parametrize(argument, names, ids=names)
 
 
 @pytest.fixture

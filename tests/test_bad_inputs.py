@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import errno
 import hashlib
+import importlib
 import io
 import json
 import os
@@ -396,12 +397,11 @@ def test_a_torn_last_metrics_line_is_dropped_on_resume(
 
 def test_a_bug_keeps_its_traceback(trained_run: Path, registry: Any,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import zoo.api
-
     def broken(*args: Any, **kwargs: Any) -> None:
         raise KeyError("a bug in zoo")
 
-    monkeypatch.setattr(zoo.api, "load", broken)
+    # the module, not zoo.cli's attribute of that name (the click command)
+    monkeypatch.setattr(importlib.import_module("zoo.cli.sample_command"), "load", broken)
     result = CliRunner().invoke(cli, ["sample", str(trained_run)], obj=registry)
     assert result.exit_code == 1
     assert isinstance(result.exception, KeyError)  # not turned into a user's error line

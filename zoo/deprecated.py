@@ -35,7 +35,7 @@ MOVED: dict[str, tuple[str, ...]] = {
                    "zoo.config.run"),
     "zoo.hookspecs": ("zoo.registry.hookspecs",),
     "zoo.contracts": ("zoo.registry.contracts",),
-    "zoo.registry": ("zoo.registry.host",),
+    "zoo.registry": ("zoo.registry.host", "zoo.registry.components"),
     "zoo.component_factory": ("zoo.registry.factory",),
     "zoo.scaffold": ("zoo.registry.scaffold",),
     "zoo.documents": ("zoo.data.documents",),
@@ -84,6 +84,8 @@ def _outside_importlib() -> int:
 
 
 def _find(old: str, name: str, searched: Sequence[str]) -> tuple[str, Any]:
+    if name.startswith("__"):  # the import system's own questions (__path__, __file__, ...)
+        raise AttributeError(f"module {old!r} has no attribute {name!r}")
     for new in searched:
         module = importlib.import_module(new)
         if hasattr(module, name):
@@ -97,8 +99,6 @@ def moved_name(old: str, name: str) -> Any:
     Raises AttributeError for a name ``old`` never had, so that a package's
     ``__getattr__`` can hand its submodules to the import system as usual.
     """
-    if name.startswith("__"):
-        raise AttributeError(f"module {old!r} has no attribute {name!r}")
     new, value = _find(old, name, MOVED[old])
     if (old, name) not in _warned:
         _warned.add((old, name))

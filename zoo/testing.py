@@ -25,9 +25,15 @@ third-party one is checked by the very same call::
   ``export`` into a new or an empty ``out_dir`` writes it with a
   ``manifest.json`` naming the exporter, returns that manifest and leaves
   nothing beside ``out_dir``; into a non-empty ``out_dir`` it raises and
-  changes nothing; ``generate``, where it exists, returns ``num_samples``
+  changes nothing; stopped part way (its ``log`` raises) it leaves no
+  half-made ``out_dir``; ``generate``, where it exists, returns ``num_samples``
   strings, streams pieces to ``on_text`` that join to the text, and gives
   the same text for the same seed.
+- :func:`check_logger` ``(factory, config)``: ``start`` in a run directory,
+  then ``record`` of every kind of record training sends (``train``, ``val``,
+  ``sample``) and ``close``, each without error and without changing the
+  record; a second logger started in the same directory, as a resumed run
+  starts one, works too.
 
 Each check raises ``AssertionError`` with a message saying which part of the
 contract failed.
@@ -35,6 +41,7 @@ contract failed.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -354,6 +361,34 @@ def check_export_refuses_non_empty(exporter: Any, loaded_run: Any, out_dir: Path
     assert raised, "exporting into a non-empty out_dir must raise, not succeed"
 
 
+class _Interrupted(Exception):
+    """Raised from ``log`` to stop an export part way."""
+
+
+def check_export_interrupted(exporter: Any, loaded_run: Any, out_dir: Path) -> None:
+    """An export stopped part way leaves no half-made ``out_dir`` and nothing beside it.
+
+    The export is stopped by its first ``log`` line raising. Afterwards
+    ``out_dir`` does not exist, or it is a finished export with its
+    ``manifest.json`` (an exporter that logs only once its directory is in
+    place); an exporter that never logs is never stopped, and passes.
+    """
+    parent = out_dir.parent
+    before = _listing(parent)
+
+    def stop(line: str) -> None:
+        raise _Interrupted(line)
+
+    # the error is _Interrupted, or whatever the exporter turned it into: what is left matters
+    with contextlib.suppress(Exception):
+        exporter.export(loaded_run, out_dir, log=stop)
+    left = sorted(set(_listing(parent)) - set(before) - {out_dir.name})
+    assert not left, f"an export stopped part way left {left} beside out_dir"
+    assert not out_dir.exists() or (out_dir / "manifest.json").is_file(), (
+        "an export stopped part way (its log raised) left a half-made out_dir without "
+        "manifest.json: build in a temporary directory and rename it into place last")
+
+
 def check_generate(exporter: Any, registry: Any, export_dir: Path, *, prompt: str = "",
                    max_new_tokens: int = 16, seed: int = 0) -> None:
     """``generate`` samples from the export: the right count, streamed, seed-reproducible.
@@ -410,15 +445,17 @@ def check_exporter(factory: Callable[..., Any], config: Any, loaded_run: Any,
                    seed: int = 0) -> None:
     """Run the exporter contract on ``factory(config)`` exporting ``loaded_run``.
 
-    ``loaded_run`` is a :class:`zoo.runs.LoadedRun` or a run directory (loaded
+    ``loaded_run`` is a :class:`zoo.models.loading.LoadedRun` or a run directory (loaded
     with ``registry``); ``registry`` (default: the installed plugins) is what
     ``generate`` receives to rebuild the tokenizer. Checks, each in a fresh
-    scratch directory, so the run is exported three times:
-    :func:`check_export_writes` into a path that does not exist yet, then, if
+    scratch directory, so the run is exported four times (the last stopped part
+    way): :func:`check_export_writes` into a path that does not exist yet, then, if
     the exporter has ``generate``, :func:`check_generate` on that export with
     a second exporter built from the config's defaults, as ``zoo sample``
     builds it; :func:`check_export_writes` into an existing empty folder;
-    :func:`check_export_refuses_non_empty`.
+    :func:`check_export_refuses_non_empty`; :func:`check_export_interrupted`.
+    Nothing in it is particular to one exporter: the ``onnx`` and ``web``
+    exporters pass the same check.
     """
     if registry is None:
         from zoo.registry.host import load_registry
@@ -441,3 +478,85 @@ def check_exporter(factory: Callable[..., Any], config: Any, loaded_run: Any,
         check_export_writes(factory(config), loaded_run, Path(scratch) / "export")
     with tempfile.TemporaryDirectory() as scratch:
         check_export_refuses_non_empty(factory(config), loaded_run, Path(scratch) / "export")
+    with tempfile.TemporaryDirectory() as scratch:
+        check_export_interrupted(factory(config), loaded_run, Path(scratch) / "export")
+
+
+#: One record of each kind that training hands a logger, as ``metrics.jsonl`` holds them.
+LOGGER_RECORDS: list[dict[str, Any]] = [
+    {"step": 2, "split": "train", "loss": 3.91, "lr": 0.0005, "tokens_per_s": 12345.6,
+     "elapsed_s": 0.4},
+    {"step": 4, "split": "train", "loss": 3.52, "lr": 0.001, "tokens_per_s": 13001.2,
+     "elapsed_s": 0.8},
+    {"step": 4, "split": "val", "loss": 3.47, "perplexity": 32.1, "bits_per_char": 5.01,
+     "bits_per_byte": 5.01, "accuracy": 0.17, "tokens": 512, "elapsed_s": 1.1},
+    {"step": 4, "split": "sample", "prompt": "ROMEO:", "text": " the \u00e9 night\n",
+     "elapsed_s": 1.2},
+]
+
+#: A run's four config sections, as ``start`` receives them (``RunConfig.to_dict()``).
+LOGGER_RUN_CONFIG: dict[str, Any] = {
+    "model": {"name": "gru-tied", "embed": 32, "hidden": 48, "layers": 2, "dropout": 0.0},
+    "tokenizer": {"name": "char", "unknown": "unk"},
+    "dataset": {"name": "tinyshakespeare", "path": None, "val_fraction": 0.1},
+    "train": {"steps": 8, "batch_size": 4, "block_size": 32, "loggers": ["the logger"]},
+}
+
+
+def _call_logger(logger: Any, method: str, *arguments: Any, shown: str = "",
+                 context: str = "") -> None:
+    """``logger.method(*arguments)``, with a failure said as which call of the contract broke
+    (``shown``: the arguments as the message writes them)."""
+    try:
+        getattr(logger, method)(*arguments)
+    except Exception as error:  # say which call failed; the cause stays chained
+        raise AssertionError(
+            f"{method}({shown}) raised {type(error).__name__}: {error}{context}") from error
+
+
+def check_logger_session(logger: Any, run_dir: Path,
+                         records: list[dict[str, Any]] | None = None, context: str = "") -> None:
+    """``start(run_dir, run_config)``, ``record`` each of ``records``, then ``close()``.
+
+    ``records`` defaults to one of each kind training sends. The logger has
+    all three methods; each call succeeds, and ``record`` leaves its entry as
+    it was: every logger of a run receives the same dict. ``context`` ends
+    each failure's message.
+    """
+    import copy
+
+    missing = [method for method in ("start", "record", "close")
+               if not callable(getattr(logger, method, None))]
+    assert not missing, (
+        f"a logger must have start(run_dir, run_config), record(entry) and close(); "
+        f"{type(logger).__name__} has no {', '.join(f'{method}()' for method in missing)}"
+        f"{context}")
+    _call_logger(logger, "start", run_dir, copy.deepcopy(LOGGER_RUN_CONFIG),
+                 shown="run_dir, run_config", context=context)
+    for record in LOGGER_RECORDS if records is None else records:
+        entry = copy.deepcopy(record)
+        _call_logger(logger, "record", entry, shown=repr(record), context=context)
+        assert entry == record, (
+            f"record() changed the entry it was given ({record} became {entry}): every "
+            f"logger of a run receives the same dict, so copy it before changing it{context}")
+    _call_logger(logger, "close", context=context)
+
+
+def check_logger(factory: Callable[..., Any], config: Any) -> None:
+    """Run the logger contract on ``factory(config)``.
+
+    In a fresh run directory: ``start(run_dir, run_config)``, then ``record``
+    of a ``train``, a ``val`` and a ``sample`` record, as training sends
+    them, then ``close()``; the logger has all three methods, each call
+    succeeds and no record is changed (see :func:`check_logger_session`).
+    A second logger from ``factory(config)`` then does the same in that
+    directory, which the first one's files are in, as a resumed run does.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        run_dir = Path(scratch) / "run"
+        run_dir.mkdir()
+        check_logger_session(factory(config), run_dir)
+        resumed = [{**record, "step": record["step"] + 4} for record in LOGGER_RECORDS]
+        check_logger_session(factory(config), run_dir, resumed, context=(
+            " (a second logger, started where the first one wrote, as a resumed run starts "
+            "one)"))

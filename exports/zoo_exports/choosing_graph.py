@@ -1,7 +1,7 @@
 """The choosing loop: the step graph wrapped, in memory, so that onnxruntime chooses tokens.
 
 :func:`choosing_graph` adds a head that chooses each row's next token from
-the logits, computing :func:`zoo.sampling_loop.token_chooser`'s formula in
+the logits, computing :func:`zoo.sampling.loop.token_chooser`'s formula in
 float64 from the same uniform draws; :func:`looping_graph` puts the step and
 that head in the body of an ONNX ``Loop``, so that one onnxruntime call takes
 many steps, each fed the token the one before chose. ``model.onnx`` is never
@@ -50,7 +50,7 @@ def choosing_graph(model: Any, logits: str, choosing: Choosing, vocab: int) -> A
     """``model`` (an ONNX ModelProto, changed in place) with a head that chooses each row's
     next token from ``logits``, as the graph output :data:`CHOSEN` (int64 [batch, 1]).
 
-    The head computes :func:`zoo.sampling_loop.token_chooser`'s formula in
+    The head computes :func:`zoo.sampling.loop.token_chooser`'s formula in
     float64: ``logits / temperature``, scores below the k-th largest set to
     -inf, the softmax, top-p's most likely set, the running total, and the
     count of running totals at or below the draw times the total. Its inputs:

@@ -91,7 +91,7 @@ def check_manifest(manifest: dict[str, Any], path: Path) -> None:
     """Check a received manifest: :data:`SCHEMA_FILE` and what a schema cannot say.
 
     Format 1 is checked by its own rules (:func:`check_format_1`). Whatever
-    fails is :func:`~zoo.loading.damaged`, one line naming the field. The
+    fails is :func:`~zoo.files.reading.damaged`, one line naming the field. The
     shapes themselves are checked against the model by the sampler.
     """
     if manifest.get("format_version") == 1:
@@ -237,7 +237,7 @@ def _field(path: Any) -> str:
 
 
 def _cut(text: str) -> str:
-    """``text`` cut to :data:`~zoo.loading.MAX_REASON` characters."""
+    """``text`` cut to :data:`~zoo.files.reading.MAX_REASON` characters."""
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 

@@ -3,7 +3,7 @@
 The loop is the one the manifest describes: start from the initial state,
 feed the prompt one token at a time, then feed each chosen token back with
 the state outputs wired to the state inputs. The loop that ends samples and
-streams their text is :func:`zoo.sampling_loop.continue_choices`, shared with
+streams their text is :func:`zoo.sampling.loop.continue_choices`, shared with
 the PyTorch sampler.
 
 What makes it fast (``tests/benchmarks/bench_onnx.py`` measures each part in
@@ -13,7 +13,7 @@ its ablation table):
   onnxruntime call. At load, the sampler wraps the step graph (in memory;
   ``model.onnx`` stays as exported) in an ONNX ``Loop`` whose body is the
   step followed by a head that computes, in float64, the formula
-  :func:`zoo.sampling_loop.token_chooser` computes in numpy, and feeds each
+  :func:`zoo.sampling.loop.token_chooser` computes in numpy, and feeds each
   chosen token to the next step. Python then spends nothing per token but
   handing it on. The uniform draws are the ones the numpy chooser would take
   from the same seed, in the same order, so both choose the same tokens from
@@ -343,7 +343,7 @@ class BoundStep(_Bound):
 class ChoosingLoop(_Bound):
     """The choosing loop of a session (``looping_graph``), bound for one batch.
 
-    :meth:`advance` is what :func:`zoo.sampling_loop.continue_choices` calls
+    :meth:`advance` is what :func:`zoo.sampling.loop.continue_choices` calls
     for the next chosen ids: it hands out the choices of the last call and
     makes a call for more when they run out, steps from
     :data:`FIRST_CALL_STEPS` doubling up to :data:`MAX_CALL_STEPS`, never more
@@ -473,7 +473,7 @@ def generate(
     ignore_end_of_text: bool = False,
 ) -> list[str]:
     """Sample ``num_samples`` continuations of ``prompt`` as one batch with onnxruntime,
-    ending samples as :func:`zoo.torch_sampler.generate` does."""
+    ending samples as :func:`zoo.sampling.torch_sampler.generate` does."""
     settings = settings or SamplingSettings()
     stepper, tokenizer = open_export(registry, Path(export_dir), num_samples, settings)
     context = prompt_ids(tokenizer, prompt, stepper.manifest["sampling"]["start_text"])

@@ -39,7 +39,7 @@ class StateTensor:
 def describe_state(model: Any) -> list[StateTensor]:
     """Names, shapes, batch axes and initial values of the model's state tensors.
 
-    ``model`` meets :class:`zoo.contracts.Architecture`.
+    ``model`` meets :class:`zoo.registry.contracts.Architecture`.
     """
     one, two = model.init_state(1), model.init_state(2)
     names = getattr(model, "state_names", None) or tuple(f"state{i}" for i in range(len(one)))

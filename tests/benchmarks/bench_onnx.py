@@ -8,7 +8,7 @@ alternating the order of the measurements A B B A over the rounds, medians:
 - step: tokens/s of the step alone, one token per row with the carried
   state and the argmax fed back; PyTorch eager under inference_mode against
   the onnxruntime sampler's bound step (`OnnxStep(...).bind`);
-- sample: tokens/s end to end, `zoo.torch_sampler.generate` against
+- sample: tokens/s end to end, `zoo.sampling.torch_sampler.generate` against
   `zoo_exports.onnx_sampler.generate` (what `zoo sample` and `zoo sample
   --onnx` run), temperature 0.8, end of text ignored so that every run makes
   the same number of tokens, the export already opened once (its first

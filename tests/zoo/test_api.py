@@ -8,6 +8,8 @@ import math
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -80,11 +82,30 @@ def test_stream_yields_the_text_sample_returns(run):
                                                     top_k=10)[0]
 
 
-def test_stopping_a_stream_early_is_clean(run):
+def test_stopping_a_stream_early_stops_generating_and_leaves_no_thread(run, monkeypatch):
+    """Closing the stream after one piece stops the sampler at its next piece and joins the
+    worker thread before close() returns, so no thread outlives the stream."""
+    generate = run._generate()
+    made: list[str] = []
+
+    def slow_generate(*, on_text, **options):  # a slow model: the worker is mid-step at close
+        def each_piece(text: str) -> None:
+            made.append(text)
+            time.sleep(0.05)
+            on_text(text)
+
+        return generate(**options, on_text=each_piece)
+
+    monkeypatch.setattr(run, "_generate", lambda: slow_generate)
+    before = set(threading.enumerate())
     stream = run.stream(max_new_tokens=400, seed=1)
     first = next(stream)
     stream.close()
-    assert isinstance(first, str)
+    left = [thread for thread in threading.enumerate()
+            if thread not in before and thread.is_alive()]
+    assert not left, f"the stream's worker outlived the closed stream: {left}"
+    assert isinstance(first, str) and first == made[0]
+    assert len(made) <= 3, f"the sampler went on after the stream was closed: {len(made)} pieces"
 
 
 def test_evaluate_gives_the_numbers_zoo_eval_prints(registry, run):

@@ -15,6 +15,7 @@ import click
 import pytest
 
 from cli_errors import one_line_error
+from installed import installed_registry
 from zoo.cli import cli
 from zoo.cli.common import ZooGroup
 from zoo.registry.host import installed_entry_points, load_registry
@@ -37,19 +38,26 @@ def zoo_with_plugin_commands(registry) -> click.Group:
     return group
 
 
-INSTALLED = zoo_with_plugin_commands(load_registry(disabled=set(), strict=True))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``command``: every command of the installed zoo, plugins' included."""
+    if "command" in metafunc.fixturenames:
+        paths = [[], *command_paths(zoo_with_plugin_commands(installed_registry()))]
+        metafunc.parametrize("command", paths, ids=[" ".join(c) or "zoo" for c in paths])
 
 
-@pytest.mark.parametrize("command", [[], *command_paths(INSTALLED)],
-                         ids=lambda c: " ".join(c) or "zoo")
-def test_every_command_has_help(runner, registry, command):
-    result = runner.invoke(INSTALLED, [*command, "--help"], obj=registry)
+@pytest.fixture(scope="module")
+def installed_cli(registry) -> click.Group:
+    return zoo_with_plugin_commands(registry)
+
+
+def test_every_command_has_help(runner, registry, installed_cli, command):
+    result = runner.invoke(installed_cli, [*command, "--help"], obj=registry)
     assert result.exit_code == 0, result.output
     assert "Usage: " in result.output
 
 
-def test_the_help_test_covers_every_builtin_command():
-    listed = {" ".join(path) for path in command_paths(INSTALLED)}
+def test_the_help_test_covers_every_builtin_command(installed_cli):
+    listed = {" ".join(path) for path in command_paths(installed_cli)}
     builtins = {"list", "data", "data stats", "train", "sample", "chat", "show", "inspect",
                 "eval", "compare", "export", "serve", "plugin", "plugin new"}
     assert builtins <= listed

@@ -97,7 +97,7 @@ def test_round_trip_through_dict(registry):
 
 def test_default_warmup_is_left_to_the_run_length(registry):
     config = build_run_config(registry, {"model": {"name": "gru-tied"}})
-    assert config.train.warmup_steps is None  # zoo.optimization.warmup_steps: min(100, steps // 10)
+    assert config.train.warmup_steps is None  # min(100, steps // 10): zoo.training.optimization
     assert config.to_dict()["train"]["warmup_steps"] is None
     again = RunConfig.from_dict(registry, config.to_dict())
     assert again.train.warmup_steps is None

@@ -15,42 +15,18 @@ import torch
 
 from zoo.files import atomic
 from zoo.models.loading import load_run
-from zoo.registry.host import load_registry
-from zoo.testing import check_architecture, check_dataset, check_exporter, check_tokenizer
+from zoo.registry.host import installed_entry_points, load_registry
+from zoo.testing import (
+    check_architecture,
+    check_dataset,
+    check_exporter,
+    check_logger,
+    check_logger_session,
+    check_tokenizer,
+)
 
-REGISTRY = load_registry(disabled=set(), strict=True)
-
-
-@pytest.mark.parametrize("name", REGISTRY.names("tokenizer"))
-def test_every_registered_tokenizer_passes_the_contract(registry, small_corpus, name):
-    component = registry.get("tokenizer", name)
-    text = small_corpus.read_text("utf-8")
-    check_tokenizer(component.load_factory(), component.default_config(),
-                    texts=[text[:30_000], text[30_000:]], vocab_size=400)
-
-
-def _dataset_configs(tmp_path: Path, small_corpus: Path) -> dict[str, dict]:
-    wikitext = tmp_path / "wikitext-2-raw"
-    wikitext.mkdir()
-    for split in ("train", "valid", "test"):
-        (wikitext / f"wiki.{split}.raw").write_text(f" = {split} = \n\n Some {split} text .\n")
-    records = tmp_path / "records.jsonl"
-    records.write_text("".join(f'{{"text": "record {i}"}}\n' for i in range(10)))
-    return {
-        "jsonl": {"path": [str(records)]},
-        "names": {},
-        "text": {"path": [str(small_corpus)]},
-        "tinyshakespeare": {},
-        "wikitext-2": {"path": str(wikitext)},
-    }
-
-
-def test_every_registered_dataset_passes_the_contract(registry, small_corpus, tmp_path):
-    configs = _dataset_configs(tmp_path, small_corpus)
-    assert set(configs) == set(registry.names("dataset")), "a registered dataset is not checked"
-    for name, values in configs.items():
-        component = registry.get("dataset", name)
-        check_dataset(component.load_factory(), component.config(**values))
+# Every registered component runs through these checks in tests/test_contracts.py; this
+# module shows that each check catches the components that break its contract.
 
 
 @dataclass
@@ -290,13 +266,6 @@ def loaded_run(registry, trained_run):
     return load_run(registry, trained_run)
 
 
-def test_check_exporter_passes_the_onnx_exporter(registry, loaded_run):
-    component = registry.get("exporter", "onnx")
-    # a short parity rollout: the check exports three times; parity itself is tested elsewhere
-    config = component.config(parity_steps=16)
-    check_exporter(component.load_factory(), config, loaded_run, registry)
-
-
 @dataclass
 class WordsConfig:
     words: str = "to be or not that is the question"  # what the export holds
@@ -419,6 +388,22 @@ class SkipsANonEmptyDirectory(WordsExporter):
         return super().export(loaded, out_dir, log)
 
 
+class HalfMadeWhenStopped(WordsExporter):
+    """Writes straight into out_dir (refusing a non-empty one) and logs between two files,
+    so an export stopped at that line leaves an out_dir without its manifest."""
+
+    def export(self, loaded, out_dir, log=print):
+        out_dir = Path(out_dir)
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise FileExistsError(f"{out_dir} is not empty")
+        out_dir.mkdir(exist_ok=True)
+        (out_dir / "words.txt").write_text(self.config.words)
+        log("wrote words.txt")
+        manifest = self.manifest(loaded)
+        (out_dir / "manifest.json").write_text(json.dumps(manifest))
+        return manifest
+
+
 class OneSampleOnly(WordsExporter):
     """Generates one sample whatever num_samples asks for."""
 
@@ -463,6 +448,8 @@ class StreamsSomethingElse(WordsExporter):
     (RefusesAnExistingEmptyDirectory, r"export into an existing empty out_dir raised "
                                       r"FileExistsError: .* exists"),
     (SkipsANonEmptyDirectory, r"exporting into a non-empty out_dir must raise, not succeed"),
+    (HalfMadeWhenStopped, r"an export stopped part way \(its log raised\) left a half-made "
+                          r"out_dir without manifest.json"),
     (OneSampleOnly, r"generate returned 1 samples for num_samples=2"),
     (IgnoresTheSeed, r"generate with the same seed gave different samples"),
     (RemembersItsExport, r"generate raised AttributeError: .*'words'"),
@@ -477,3 +464,144 @@ def test_check_exporter_rejects_a_broken_exporter(registry, loaded_run, factory,
 def test_check_exporter_passes_a_correct_third_party_exporter_given_a_run_directory(
         registry, trained_run):
     check_exporter(WordsExporter, WordsConfig(), trained_run, registry)
+
+
+# --- check_logger: the tensorboard logger passes, each broken logger fails where it breaks ---
+
+def test_check_logger_passes_the_tensorboard_logger(registry):
+    component = registry.get("logger", "tensorboard")
+    check_logger(component.load_factory(), component.default_config())
+
+
+def test_check_logger_sends_one_record_of_each_kind_training_sends(tmp_path):
+    calls = []
+
+    class Recorder:
+        def start(self, run_dir, run_config):
+            calls.append(("start", run_dir, sorted(run_config)))
+
+        def record(self, entry):
+            calls.append(("record", entry["split"], entry["step"]))
+
+        def close(self):
+            calls.append(("close",))
+
+    check_logger_session(Recorder(), tmp_path)
+    assert calls[0] == ("start", tmp_path, ["dataset", "model", "tokenizer", "train"])
+    assert {call[1] for call in calls[1:-1]} == {"train", "val", "sample"}
+    assert calls[-1] == ("close",)
+
+
+class TextLogger:
+    """A correct minimal logger: one line per record in RUN/log.txt."""
+
+    def __init__(self, config: NoConfig) -> None:
+        self.file = None
+
+    def start(self, run_dir, run_config):
+        self.file = open(Path(run_dir) / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
+
+    def record(self, entry):
+        self.file.write(f"{entry['step']} {entry['split']} {entry.get('loss', '')}\n")
+
+    def close(self):
+        self.file.close()
+
+
+class NoClose(TextLogger):
+    """Has start and record, but close is a property, not a method."""
+
+    close = None
+
+
+class ExpectsALossInEveryRecord(TextLogger):
+    """Reads ``loss`` from every record, but samples carry prompt and text instead."""
+
+    def record(self, entry):
+        self.file.write(f"{entry['step']} {entry['loss']:.3f}\n")
+
+
+class PopsTheSplit(TextLogger):
+    """Takes ``split`` out of the record, which the run's other loggers then miss."""
+
+    def record(self, entry):
+        split = entry.pop("split")
+        self.file.write(f"{entry['step']} {split}\n")
+
+
+class NeedsAFreshFolder(TextLogger):
+    """Makes RUN/logs without exist_ok, so a resumed run's logger cannot start."""
+
+    def start(self, run_dir, run_config):
+        (Path(run_dir) / "logs").mkdir()
+        self.file = open(Path(run_dir) / "logs" / "log.txt", "a", encoding="utf-8")  # noqa: SIM115
+
+
+class ClosesTwice(TextLogger):
+    """Closes its file, then writes a last line to it."""
+
+    def close(self):
+        self.file.close()
+        self.file.write("closed\n")
+
+
+def test_check_logger_passes_a_correct_small_logger():
+    check_logger(TextLogger, NoConfig())
+
+
+@pytest.mark.parametrize(("factory", "message"), [
+    (NoClose, r"a logger must have start\(run_dir, run_config\), record\(entry\) and close\(\); "
+              r"NoClose has no close\(\)"),
+    (ExpectsALossInEveryRecord, r"record\(\{'step': 4, 'split': 'sample', .*\) raised "
+                                r"KeyError: 'loss'"),
+    (PopsTheSplit, r"record\(\) changed the entry it was given"),
+    (NeedsAFreshFolder, r"start\(run_dir, run_config\) raised FileExistsError: .* \(a second "
+                        r"logger, started where the first one wrote, as a resumed run starts "
+                        r"one\)"),
+    (ClosesTwice, r"close\(\) raised ValueError: I/O operation on closed file"),
+], ids=lambda value: value.__name__ if isinstance(value, type) else "")
+def test_check_logger_rejects_a_broken_logger(factory, message):
+    with pytest.raises(AssertionError, match=message):
+        check_logger(factory, NoConfig())
+
+
+BROKEN_LOGGER_PLUGIN = """
+from dataclasses import dataclass
+
+from zoo import hookimpl
+
+ZOO_PLUGIN_API = 2
+
+
+@dataclass
+class QuietConfig:
+    \"\"\"No options.\"\"\"
+
+
+class Quiet:
+    \"\"\"Forgets to define record: training would fail at its first record.\"\"\"
+
+    def __init__(self, config):
+        pass
+
+    def start(self, run_dir, run_config):
+        pass
+
+    def close(self):
+        pass
+
+
+@hookimpl
+def zoo_register_loggers(register):
+    register("quiet", summary="a logger without record", config=QuietConfig,
+             factory=f"{__name__}:Quiet")
+"""
+
+
+def test_check_logger_rejects_a_broken_logger_registered_by_a_plugin(make_plugin):
+    plugin = make_plugin("quiet-logger", BROKEN_LOGGER_PLUGIN)
+    registry = load_registry([*installed_entry_points(), plugin], disabled=set(), strict=True)
+    component = registry.get("logger", "quiet")
+    assert component.provider.distribution == "fake-dist"
+    with pytest.raises(AssertionError, match=r"Quiet has no record\(\)"):
+        check_logger(component.load_factory(), component.default_config())

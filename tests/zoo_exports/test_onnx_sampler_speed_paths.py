@@ -1,7 +1,7 @@
 """The onnxruntime sampler's fast paths choose and step exactly as the plain ones do.
 
 The plain paths are the reference: the step run with ``session.run`` and
-numpy feeds, and the token chosen by :func:`zoo.sampling_loop.token_chooser`.
+numpy feeds, and the token chosen by :func:`zoo.sampling.loop.token_chooser`.
 The fast ones: IOBinding (:class:`BoundStep`), the choosing head
 (:func:`choosing_graph`), many steps a call inside an ONNX Loop
 (:class:`ChoosingLoop`), and exports kept open (:func:`open_export`).
@@ -21,7 +21,6 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from zoo.errors import ZooError
-from zoo.registry.host import load_registry
 from zoo.sampling.loop import SamplingSettings, continue_sequences, prompt_ids, token_chooser
 from zoo_exports import onnx_sampler
 from zoo_exports.choosing_graph import (
@@ -35,7 +34,6 @@ from zoo_exports.choosing_graph import (
 )
 from zoo_exports.onnx_sampler import OnnxStep, generate, open_export
 
-ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 SETTINGS = [SamplingSettings(0), SamplingSettings(0.8), SamplingSettings(1.3, top_k=5),
             SamplingSettings(1.0, top_p=0.9), SamplingSettings(0.7, top_k=20, top_p=0.8)]
 
@@ -92,9 +90,8 @@ def test_an_opset_before_13_gets_no_head():
     assert choosing_graph(model, "logits", Choosing(False, False, False), 4) is None
 
 
-@pytest.mark.parametrize("name", ARCHITECTURES)
-def test_the_bound_step_computes_what_session_run_computes(export_small, name):
-    _, out, _ = export_small(name)
+def test_the_bound_step_computes_what_session_run_computes(export_small, architecture_name):
+    _, out, _ = export_small(architecture_name)
     stepper = OnnxStep(out)
     vocab = stepper.manifest["vocab_size"]
     for batch in (1, 3):
@@ -107,11 +104,11 @@ def test_the_bound_step_computes_what_session_run_computes(export_small, name):
             np.testing.assert_array_equal(value, state[key])
 
 
-@pytest.mark.parametrize("name", ARCHITECTURES)
-def test_the_choosing_loop_chooses_what_the_bare_step_and_numpy_choose(export_small, name):
+def test_the_choosing_loop_chooses_what_the_bare_step_and_numpy_choose(export_small,
+                                                                      architecture_name):
     """Every architecture, batch 1 and 3, greedy and sampled: the same ids, token by token,
     across calls of every size the loop makes."""
-    _, out, _ = export_small(name)
+    _, out, _ = export_small(architecture_name)
     for batch in (1, 3):
         bare = OnnxStep(out, batch_size=batch)
         vocab = bare.manifest["vocab_size"]
@@ -128,7 +125,7 @@ def test_the_choosing_loop_chooses_what_the_bare_step_and_numpy_choose(export_sm
             for _ in range(149):
                 got.append(loop.advance(got[-1]))
                 expected.append(choose(step(np.array(expected[-1])), rng).tolist())
-            assert got == expected, (name, batch, settings)
+            assert got == expected, (architecture_name, batch, settings)
 
 
 @pytest.mark.parametrize("name", ["gru-tied", "transformer", "mlp"])

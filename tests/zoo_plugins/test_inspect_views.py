@@ -8,9 +8,6 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from zoo.registry.host import load_registry
-
-ARCHITECTURES = load_registry(disabled=set(), strict=True).names("architecture")
 VOCAB = 13
 T = 11  # longer than the transformer's window and the wavenet's reach below
 
@@ -42,9 +39,8 @@ def _idx():
     return torch.randint(0, VOCAB, (1, T), generator=torch.Generator().manual_seed(1))
 
 
-@pytest.mark.parametrize("name", ARCHITECTURES)
-def test_views_have_the_allowed_shapes(registry, name):
-    model = _model(registry, name)
+def test_views_have_the_allowed_shapes(registry, architecture_name):
+    model = _model(registry, architecture_name)
     views = model.inspect(_idx())
     assert views
     for key, view in views.items():
@@ -62,9 +58,9 @@ def test_views_have_the_allowed_shapes(registry, name):
             assert view.shape[0] in (T, VOCAB), key  # (T, V) or (V, V)
 
 
-@pytest.mark.parametrize("name", ARCHITECTURES)
-def test_inspect_changes_neither_logits_nor_modes_and_ignores_dropout(registry, name):
-    model = _model(registry, name)
+def test_inspect_changes_neither_logits_nor_modes_and_ignores_dropout(registry,
+                                                                      architecture_name):
+    model = _model(registry, architecture_name)
     idx = _idx()
     with torch.no_grad():
         before, _ = model(idx)
@@ -96,9 +92,8 @@ def test_every_builtin_names_its_views(registry):
         assert set(_model(registry, name).inspect(_idx())) == keys, name
 
 
-@pytest.mark.parametrize("name", ARCHITECTURES)
-def test_gates_lie_in_zero_one(registry, name):
-    views = _model(registry, name).inspect(_idx())
+def test_gates_lie_in_zero_one(registry, architecture_name):
+    views = _model(registry, architecture_name).inspect(_idx())
     gates = [key for key in views if key in GATES]
     for key in gates:
         assert views[key].min() >= 0 and views[key].max() <= 1, key

@@ -40,7 +40,8 @@ from zoo.config.run import (
 )
 from zoo.config.training import check_schedule
 from zoo.errors import ZooError
-from zoo.registry.host import KINDS, Component, Registry, default_registry
+from zoo.registry.components import KINDS, Component
+from zoo.registry.host import Registry, default_registry
 from zoo.runs.run_directory import plan_run_directory
 
 

@@ -20,7 +20,8 @@ from zoo.api import load
 from zoo.cli.common import registry_from
 from zoo.config.values import field_comments, parse_overrides
 from zoo.errors import ZooError
-from zoo.registry.host import Component, Registry
+from zoo.registry.components import Component
+from zoo.registry.host import Registry
 
 FLAG_PREFIX = "exporter_"  # parameter names of the per-exporter flags: exporter_onnx
 OPTION_PREFIX = "export_"  # parameter names of the exporter config options: export_opset

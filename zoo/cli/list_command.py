@@ -11,7 +11,8 @@ import click
 from zoo import api
 from zoo.analysis.tables import text_table
 from zoo.cli.common import registry_from
-from zoo.registry.host import KINDS, Registry
+from zoo.registry.components import KINDS
+from zoo.registry.host import Registry
 
 
 def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[str, Any]:

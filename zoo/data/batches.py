@@ -95,7 +95,7 @@ class DocumentRows:
     """Training batches of one document per row, padded, the padding's loss masked.
 
     Rows are drawn at random from every document window of the stream (see
-    :func:`zoo.documents.document_windows`), from a seeded generator as in
+    :func:`zoo.data.documents.document_windows`), from a seeded generator as in
     :class:`RandomWindows`; a batch is as wide as its longest row.
     """
 

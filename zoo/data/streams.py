@@ -40,7 +40,8 @@ def token_dtype(vocab_size: int) -> type:
 
 
 def encode_documents(tokenizer: Tokenizer, documents: Sequence[str]) -> TokenStream:
-    """Encode ``documents`` into one stream, ``EOT d1 EOT d2 ... EOT`` (see :mod:`zoo.documents`).
+    """Encode ``documents`` into one stream, ``EOT d1 EOT d2 ... EOT``
+    (see :mod:`zoo.data.documents`).
 
     A tokenizer without an end-of-text token gives the documents back to back.
     """

@@ -5,7 +5,7 @@ Token streams are stored as ``.npy`` files under ``$ZOO_CACHE/tokens/KEY/``
 runs. ``KEY`` is a hash of the text of every split and of the files the
 trained tokenizer saves, so a changed corpus or a differently trained
 tokenizer gets a new entry and a stale one is never read. An entry is
-written atomically (:func:`zoo.atomic.atomic_directory`); every use of the
+written atomically (:func:`zoo.files.atomic.atomic_directory`); every use of the
 cache removes the temporaries that killed processes left in ``tokens/``.
 """
 

@@ -1,7 +1,7 @@
 """The directories zoo creates: runs, exports and plugin packages, never over a user's files.
 
 A new run is built in a staged sibling (``.zoo-tmp-PID-RANDOM-NAME``, see
-:mod:`zoo.atomic`) and renamed to its name once its first checkpoint is
+:mod:`zoo.files.atomic`) and renamed to its name once its first checkpoint is
 complete, so whatever kills the process, ``NAME`` either does not exist or
 holds a loadable checkpoint. The process writing a run holds an exclusive
 ``flock`` on the run directory itself (the lock follows the directory through

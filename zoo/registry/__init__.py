@@ -5,16 +5,8 @@ The plugin host's public names are re-exported here (``from zoo.registry import
 load_registry``).
 """
 
-from zoo.registry.host import (
-    KINDS,
-    BrokenPlugin,
-    Component,
-    Conflict,
-    Provider,
-    Registry,
-    default_registry,
-    load_registry,
-)
+from zoo.registry.components import KINDS, BrokenPlugin, Component, Conflict, Provider
+from zoo.registry.host import Registry, default_registry, load_registry
 
 __all__ = ["KINDS", "BrokenPlugin", "Component", "Conflict", "Provider", "Registry",
            "default_registry", "load_registry"]

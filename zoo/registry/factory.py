@@ -13,7 +13,7 @@ def build_component(registry: Registry, kind: str, choice: ComponentChoice, *arg
     """A new instance of the chosen component of ``kind``, made by its plugin's factory.
 
     ``choice`` carries the component's name and resolved config (see
-    :func:`zoo.config.choose_component`); ``args`` follow the config in the
+    :func:`zoo.config.run.choose_component`); ``args`` follow the config in the
     factory's call (an architecture's vocabulary size).
     """
     factory = registry.get(kind, choice.name).load_factory()

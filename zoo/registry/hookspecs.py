@@ -18,7 +18,7 @@ callable, typed by :class:`Register`:
   when the component is used, so that listing never imports torch.
 - ``train_defaults`` (architectures only): train-section values that suit the
   model, e.g. ``{"lr": 1e-3}``; the user's ``--config`` and ``--set`` win.
-  They are checked when registered: keys of :class:`zoo.config.TrainConfig`,
+  They are checked when registered: keys of :class:`zoo.config.training.TrainConfig`,
   values of their types.
 """
 
@@ -92,7 +92,7 @@ def zoo_register_exporters(register: Register) -> None:
     """Register exporters that turn a trained run into a deployable artifact.
 
     ``factory(config)`` returns an object with ``export(loaded_run, out_dir, log)``
-    (``loaded_run`` is a :class:`zoo.runs.LoadedRun`) that writes ``out_dir`` with a
+    (``loaded_run`` is a :class:`zoo.models.loading.LoadedRun`) that writes ``out_dir`` with a
     ``manifest.json`` naming the exporter, and, if it can sample from what it
     wrote, ``generate(registry, export_dir, *, prompt, max_new_tokens, settings,
     num_samples, seed, on_text) -> list[str]``, used by ``zoo sample --onnx``.

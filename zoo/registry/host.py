@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
-import importlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -39,23 +38,20 @@ from zoo.config.training import TrainConfig, check_schedule
 from zoo.config.values import apply_values
 from zoo.errors import PluginError, ZooError
 from zoo.registry import hookspecs
+from zoo.registry.components import (
+    KIND_HOOKS,
+    UNKNOWN,
+    BrokenPlugin,
+    Component,
+    Conflict,
+    Provider,
+)
 from zoo.registry.hookspecs import Register
 from zoo.version import PLUGIN_API_VERSION, __version__
 
 ENTRY_POINT_GROUP = "zoo"
 
-#: Component kinds, each with the hook that registers it.
-KIND_HOOKS = {
-    "architecture": "zoo_register_architectures",
-    "tokenizer": "zoo_register_tokenizers",
-    "dataset": "zoo_register_datasets",
-    "exporter": "zoo_register_exporters",
-    "logger": "zoo_register_loggers",
-}
-KINDS = tuple(KIND_HOOKS)
-
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_UNKNOWN = "unknown"
 
 
 class EntryPointLike(Protocol):
@@ -64,98 +60,6 @@ class EntryPointLike(Protocol):
     name: str
 
     def load(self) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Provider:
-    """Where a component comes from: the entry point and its distribution."""
-
-    plugin: str
-    distribution: str
-    version: str
-
-    def __str__(self) -> str:
-        return f"{self.distribution} {self.version} (plugin {self.plugin!r})"
-
-    def record(self) -> dict[str, str]:
-        """The JSON object runs and exports store to remember this provider."""
-        return {"plugin": self.plugin, "distribution": self.distribution,
-                "version": self.version}
-
-    @classmethod
-    def from_record(cls, record: Any) -> Provider | None:
-        """The provider a run or export recorded, or None if it recorded none usable."""
-        if not isinstance(record, Mapping):
-            return None
-        values = [record.get(key, _UNKNOWN) for key in ("plugin", "distribution", "version")]
-        if not all(isinstance(value, str) and value for value in values):
-            return None
-        provider = cls(*values)
-        return None if provider.distribution == _UNKNOWN else provider
-
-    def requirement(self) -> str:
-        """The pip requirement that installs this provider's version or a newer one."""
-        if self.version == _UNKNOWN:
-            return self.distribution
-        return f"{self.distribution}>={self.version}"
-
-
-@dataclass(frozen=True)
-class Component:
-    """One registered architecture, tokenizer, dataset or exporter."""
-
-    kind: str
-    name: str
-    summary: str
-    config: type
-    factory: Callable[..., Any] | str
-    provider: Provider
-    train_defaults: dict[str, Any] = field(default_factory=dict)  # architectures only
-
-    def load_factory(self) -> Callable[..., Any]:
-        """Import the factory if it was registered as a ``"module:attribute"`` string."""
-        if callable(self.factory):
-            return self.factory
-        module_name, _, attribute = self.factory.partition(":")
-        try:
-            target: Any = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                target = getattr(target, part)
-        except Exception as error:
-            raise PluginError(
-                f"{self.kind} {self.name!r} from {self.provider} cannot load its factory "
-                f"{self.factory!r}: {type(error).__name__}: {error}"
-            ) from error
-        return target
-
-    def default_config(self) -> Any:
-        """A config instance with every default."""
-        return self.config()
-
-
-@dataclass(frozen=True)
-class BrokenPlugin:
-    """A plugin that could not be loaded or registered; kept to be shown, never fatal."""
-
-    provider: Provider
-    error: str
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Two plugins registered the same kind and name; neither wins silently."""
-
-    kind: str
-    name: str
-    providers: tuple[Provider, ...]
-
-    def message(self) -> str:
-        names = " and ".join(str(p) for p in self.providers)
-        plugins = ",".join(p.plugin for p in self.providers[1:])
-        return (
-            f"{self.kind} {self.name!r} is registered by both {names}; "
-            f"uninstall one, or block it with ZOO_DISABLE_PLUGINS={plugins}"
-        )
 
 
 @dataclass
@@ -181,7 +85,7 @@ class Registry:
         builtin = Provider("builtin", "zoo-lm", __version__)
         owners: dict[str, list[Provider]] = {name: [builtin] for name in cli.commands}
         for name, plugin in self.plugin_manager.list_name_plugin():
-            provider = self.providers.get(name, Provider(name, _UNKNOWN, _UNKNOWN))
+            provider = self.providers.get(name, Provider(name, UNKNOWN, UNKNOWN))
             own = click.Group(cli.name)
             try:
                 call_one_plugin(self.plugin_manager, "zoo_register_commands", plugin, cli=own)
@@ -287,8 +191,8 @@ def _provider_of(entry_point: EntryPointLike) -> Provider:
     dist = getattr(entry_point, "dist", None)
     return Provider(
         plugin=entry_point.name,
-        distribution=getattr(dist, "name", None) or _UNKNOWN,
-        version=getattr(dist, "version", None) or _UNKNOWN,
+        distribution=getattr(dist, "name", None) or UNKNOWN,
+        version=getattr(dist, "version", None) or UNKNOWN,
     )
 
 

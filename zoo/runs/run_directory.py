@@ -7,7 +7,7 @@
       model.safetensors   the latest checkpoint's weights (metadata: step)
       tokenizer/          whatever the tokenizer's save() writes
       metrics.jsonl       one JSON object per logged step or evaluation
-      resume.safetensors  weights, optimizer and random state for --resume (zoo.resume)
+      resume.safetensors  weights, optimizer and random state for --resume (zoo.training.resume)
 
 When a run's component is no longer installed, loading it fails with one line
 naming the package that provided it (runs written before zoo recorded
@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.files import atomic
-from zoo.version import __version__
-from zoo.registry.factory import build_model, build_tokenizer
 from zoo.config.run import RunConfig
 from zoo.config.sections import COMPONENT_SECTIONS, SECTIONS
-from zoo.registry.contracts import Tokenizer
 from zoo.errors import ZooError
+from zoo.files import atomic
+from zoo.files.paths import plan_new_directory
 from zoo.files.reading import (
     damaged,
     load_tokenizer_files,
@@ -37,15 +34,17 @@ from zoo.files.reading import (
     require_keys,
     short_reason,
 )
-from zoo.files.paths import plan_new_directory
+from zoo.registry.contracts import Tokenizer
+from zoo.registry.factory import build_tokenizer
 from zoo.registry.host import Registry
+from zoo.version import __version__
 
 CONFIG_FILE = "config.json"
 PROVIDERS_KEY = "providers"
 MODEL_FILE = "model.safetensors"
 TOKENIZER_DIR = "tokenizer"
 METRICS_FILE = "metrics.jsonl"
-RESUME_FILE = "resume.safetensors"  # written and read by zoo.resume
+RESUME_FILE = "resume.safetensors"  # written and read by zoo.training.resume
 FORMAT_VERSION = 1
 
 
@@ -53,7 +52,7 @@ def plan_run_directory(out: str | Path | None, architecture: str) -> Path:
     """Where a new run goes (default ``runs/ARCH-TIMESTAMP``); never a non-empty directory.
 
     Nothing is created here: training stages the run in a temporary sibling
-    (:func:`zoo.paths.stage_new_directory`), which takes this name only at the
+    (:func:`zoo.files.paths.stage_new_directory`), which takes this name only at the
     first checkpoint, so a run that fails or is killed before then leaves
     nothing behind. A default name that is taken by then gets a ``-2``, ``-3``
     suffix (``train_run(numbered=True)``).

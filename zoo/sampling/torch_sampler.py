@@ -2,7 +2,7 @@
 
 The prompt is run through the model once; after that each new token is fed
 alone with the carried state (``forward`` with T = 1), never re-running the
-context. The loop that chooses tokens is :func:`zoo.sampling_loop.continue_sequences`,
+context. The loop that chooses tokens is :func:`zoo.sampling.loop.continue_sequences`,
 shared with the onnxruntime sampler.
 """
 

@@ -46,7 +46,7 @@ class Checkpoints:
         rows: str = "packed",
     ) -> None:
         self.directory, self.model, self.optimizer = directory, model, optimizer
-        self.rows = rows  # how the dataset's documents are trained (zoo.documents)
+        self.rows = rows  # how the dataset's documents are trained (zoo.data.documents)
         self.sampler = sampler
         self.val, self.train, self.device = val, train, device
         self.distributed, self.progress = distributed, progress

@@ -4,13 +4,13 @@ It reads top to bottom like nanoGPT's ``train.py``; each job it calls lives in
 one module:
 
     data          zoo.data            the tokenizer, token streams and batch sampler
-    model         zoo.component_factory  the architecture's module, its parameter count
-    optimizer     zoo.optimization    AdamW, linear warmup and cosine decay
-    resume        zoo.resume          the last checkpoint's state, exactly restored
-    one step      zoo.steps           batch to device, bf16 autocast, the loss
-    checkpoints   zoo.checkpointing   evaluate, record, checkpoint
-    reporting     zoo.progress        metrics.jsonl, a progress bar or progress lines
-    distributed   zoo.distributed     PyTorch DDP under torchrun
+    model         zoo.registry.factory  the architecture's module, its parameter count
+    optimizer     zoo.training.optimization    AdamW, linear warmup and cosine decay
+    resume        zoo.training.resume          the last checkpoint's state, exactly restored
+    one step      zoo.training.steps           batch to device, bf16 autocast, the loss
+    checkpoints   zoo.training.checkpointing   evaluate, record, checkpoint
+    reporting     zoo.training.progress        metrics.jsonl, a progress bar or progress lines
+    distributed   zoo.training.distributed     PyTorch DDP under torchrun
 
 Random windows by default; ``train.stateful`` carries recurrent state across
 batches (truncated BPTT). Resumable exactly on CPU; optional ``torch.compile``.
@@ -118,7 +118,7 @@ def train_run(
     name ``run_dir`` at its first checkpoint (``numbered``: the first free of
     ``run_dir``, ``run_dir-2``, ...: see ``TrainingResult.run_dir``); the run
     is locked against a second writer while it trains.
-    A resumed run takes ``run_config`` from :func:`zoo.resume.resumed_run_config`.
+    A resumed run takes ``run_config`` from :func:`zoo.training.resume.resumed_run_config`.
     """
     train, run_dir = run_config.train, Path(run_dir)
     dist = DistributedContext.from_environment()

@@ -15,7 +15,7 @@ from zoo.data.batches import Batch
 from zoo.data.documents import PAD_TARGET
 from zoo.models.devices import autocast_dtype
 
-State = tuple[torch.Tensor, ...]  # a model's recurrent state (see zoo.contracts)
+State = tuple[torch.Tensor, ...]  # a model's recurrent state (see zoo.registry.contracts)
 
 
 def to_device(batch: Batch, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,7 +29,7 @@ def to_device(batch: Batch, device: torch.device) -> tuple[torch.Tensor, torch.T
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    """bf16 autocast where :func:`zoo.devices.autocast_dtype` allows it, else nothing."""
+    """bf16 autocast where :func:`zoo.models.devices.autocast_dtype` allows it, else nothing."""
     dtype = autocast_dtype(device)
     if dtype is None:
         return contextlib.nullcontext()

@@ -1,6 +1,6 @@
 """Config dataclasses of the built-in architectures; importing them never imports torch.
 
-Each states its constraints in ``__post_init__`` (see :func:`zoo.config.require`).
+Each states its constraints in ``__post_init__`` (see :func:`zoo.plugin.require`).
 """
 
 from __future__ import annotations

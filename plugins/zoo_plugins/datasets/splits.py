@@ -10,7 +10,7 @@ from zoo.plugin import InvalidValue, ZooError
 def require_choice(config: Any, key: str, choices: tuple[str, ...]) -> None:
     """Raise :class:`InvalidValue` unless ``config.key`` is one of ``choices``.
 
-    Call it from a config dataclass's ``__post_init__``, like ``zoo.config.require``.
+    Call it from a config dataclass's ``__post_init__``, like ``zoo.plugin.require``.
     """
     value = getattr(config, key)
     if value not in choices:
