@@ -142,7 +142,7 @@ def docs(session: nox.Session) -> None:
 
 
 BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "list", "quality",
-              "makemore", "fine_tuning", "web"]
+              "makemore", "fine_tuning", "web", "stop_strings"]
 
 
 @nox.session(default=False)

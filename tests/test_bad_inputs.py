@@ -1,10 +1,12 @@
 """Every bad input is one line and exit code 2, and leaves every file as it was.
 
-One row per case of issue 11: damaged run files, damaged export files, each
-bad config value, and the environment's failures (a read-only --out, a full
-disk while a checkpoint is written, a diverging loss). Each row damages a
-private copy of a small run or export, hashes the run and the export before
-and after, and checks that the command's output directory never appears.
+One row per case of issues 11 and 20: damaged run files (weights or a resume
+state of another model's size among them), damaged export files, each bad
+config value, and the environment's failures (a read-only --out, a full disk
+while a checkpoint is written, as Python or safetensors reports it, a
+diverging loss). Each row damages a private copy of a small run or export,
+hashes the run and the export before and after, and checks that the command's
+output directory never appears.
 """
 
 from __future__ import annotations
@@ -174,6 +176,24 @@ def disk_full_at_checkpoint(c: Case) -> list[str]:
     return c.train()
 
 
+def disk_full_in_safetensors(c: Case) -> list[str]:
+    """safetensors' own writer runs out of space half-way and says so in its own error type
+    (a SafetensorError, not an OSError), as it does on a full disk."""
+    import safetensors
+    import safetensors.torch
+
+    real_serialize = safetensors.torch.serialize_file
+
+    def serialize_file(tensors: Any, filename: Any, *args: Any, **kwargs: Any) -> None:
+        real_serialize(tensors, filename, *args, **kwargs)
+        truncate(Path(filename))
+        raise safetensors.SafetensorError(
+            "Error while serializing: I/O error: No space left on device (os error 28)")
+
+    c.monkeypatch.setattr(safetensors.torch, "serialize_file", serialize_file)
+    return c.train()
+
+
 def disk_full_at_flush(c: Case) -> list[str]:
     """Flushing files to disk (fsync) fails with ENOSPC, as a full disk may report it."""
     def fsync(fd: int) -> None:
@@ -230,6 +250,17 @@ def metrics_damaged_mid_file(c: Case) -> list[str]:
     return c.resume()
 
 
+def resume_state_of_another_size(c: Case) -> list[str]:
+    """resume.safetensors copied in from a run of the same architecture with a wider model."""
+    wider = c.tmp / "wider"
+    trained = CliRunner().invoke(cli, ["train", "gru-tied", "--data", str(c.corpus), "--out",
+                                       str(wider), *c.tiny_run, "--set", "model.hidden=64"])
+    assert trained.exit_code == 0, trained.output
+    shutil.copyfile(wider / "resume.safetensors", c.run / "resume.safetensors")
+    shutil.rmtree(wider)
+    return c.resume()
+
+
 def different_model_size(c: Case) -> list[str]:
     """config.json says a wider model than the weights in model.safetensors hold."""
     edit_json(c.run / "config.json", lambda cfg: cfg["model"].update(hidden=64))
@@ -281,7 +312,15 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
                     eval_),
         ("tokenizer", "is damaged", "re-train")),
     "weights of a differently sized model": (
-        different_model_size, ("model.safetensors", "is damaged", "size mismatch")),
+        different_model_size,
+        ("model.safetensors does not fit the model config.json describes",
+         "is [144, 32] in model.safetensors, [192, 32] in the model",
+         "restore the run's config.json and model.safetensors from a copy")),
+    "resume state of a differently sized model, on --resume": (
+        resume_state_of_another_size,
+        ("resume.safetensors does not fit the model config.json describes",
+         "gru.weight_ih_l0 is [192, 32] in resume.safetensors, [144, 32] in the model",
+         "restore the run's resume.safetensors from a copy", "--init-from")),
     "metrics.jsonl damaged before its last line, on --resume": (
         metrics_damaged_mid_file, ("metrics.jsonl", "is damaged", "delete line 2")),
     # a damaged export
@@ -341,7 +380,11 @@ CASES: dict[str, tuple[Callable[[Case], list[str]], tuple[str, ...]]] = {
     "read-only run directory for --resume": (
         read_only_run, ("Read-only file system", "make it writable")),
     "full disk while a checkpoint is written": (
-        disk_full_at_checkpoint, ("no space left on device", "free some space")),
+        disk_full_at_checkpoint,
+        ("out/model.safetensors", "No space left on device", "free some space")),
+    "full disk while safetensors writes a checkpoint (its SafetensorError)": (
+        disk_full_in_safetensors,
+        ("out/resume.safetensors", "No space left on device", "free some space")),
     "full disk while a file is flushed (fsync)": (
         disk_full_at_flush, ("out/tokenizer/char.json", "No space left on device",
                              "free some space")),
@@ -381,6 +424,86 @@ def test_a_bad_input_is_one_line_and_changes_nothing(
     assert not [p for p in leftovers if p != "read-only"], leftovers
 
 
+#: ``python -c`` this, then LIMIT and zoo's arguments: zoo in a process whose files may not grow
+#: past LIMIT bytes (RLIMIT_FSIZE), as on a disk with only that much room left. A write past
+#: it fails with EFBIG (SIGXFSZ ignored, so the write fails instead of killing the process)
+#: inside safetensors, numpy, onnx or Python itself, each reporting it its own way.
+ZOO_UNDER_A_FILE_SIZE_LIMIT = """
+import resource, runpy, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+runpy.run_module("zoo", run_name="__main__", alter_sys=True)
+"""
+
+
+def zoo_under_a_file_size_limit(limit: int, *args: str, cache: Path) -> Any:
+    """Run ``zoo ARGS`` in a child process that may write no file past ``limit`` bytes."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", ZOO_UNDER_A_FILE_SIZE_LIMIT, str(limit), *args],
+                          capture_output=True, text=True,
+                          env={**os.environ, "ZOO_CACHE": str(cache)})
+
+
+def zoo_temporaries(directory: Path) -> list[str]:
+    """Every zoo temporary under ``directory``, at any depth."""
+    return [str(p) for p in directory.rglob(".zoo-tmp-*")]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals (SIGXFSZ) and rlimits")
+def test_a_checkpoint_past_the_disks_room_is_one_line_and_the_last_one_stays(
+    trained_run: Path, registry: Any, tmp_path: Path
+) -> None:
+    """For real: safetensors' own error (File too large, os error 27) on --resume."""
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    kept = {name: tree_hash(run)[name] for name in ("model.safetensors", "resume.safetensors")}
+    limit = (run / "resume.safetensors").stat().st_size // 2  # the first checkpoint file
+    assert all((run / name).stat().st_size < limit for name in ("config.json", "metrics.jsonl"))
+
+    result = zoo_under_a_file_size_limit(limit, "train", "gru-tied", "--resume", str(run),
+                                         "--steps", "16", "--no-progress", cache=tmp_path)
+    line = one_line_error(after_training_started(SimpleNamespace(
+        exit_code=result.returncode, stdout=result.stdout, stderr=result.stderr)))
+    assert f"'{run / 'resume.safetensors'}': File too large" in line
+    assert "ulimit -f" in line
+    assert {name: tree_hash(run)[name] for name in kept} == kept
+    assert not zoo_temporaries(tmp_path)
+    # the last checkpoint still samples, and the run resumes once there is room
+    assert CliRunner().invoke(cli, ["sample", str(run), "--max-new-tokens", "5"],
+                              obj=registry).exit_code == 0
+    resumed = CliRunner().invoke(cli, ["train", "gru-tied", "--resume", str(run), "--steps", "16",
+                                       "--no-progress"], obj=registry)
+    assert resumed.exit_code == 0, resumed.output
+    assert max(json.loads(line)["step"] for line in
+               (run / "metrics.jsonl").read_text().splitlines()) == 16
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals (SIGXFSZ) and rlimits")
+@pytest.mark.parametrize("writer", ["token cache (numpy)", "ONNX export (torch.onnx)"])
+def test_a_cache_or_export_past_the_disks_room_is_one_line_and_leaves_nothing(
+    writer: str, trained_run: Path, small_corpus: Path, tiny_run: list[str], tmp_path: Path
+) -> None:
+    """For real: numpy's short write, which names no errno, and torch.onnx's OSError."""
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    if writer.startswith("token cache"):
+        args = ["train", "gru-tied", "--data", str(small_corpus), "--out", str(out), *tiny_run]
+        named = str(cache / "tokens") + "/"  # the cache entry being written
+    else:
+        args = ["export", str(trained_run), "--onnx", "--out", str(out)]
+        named = f"'{out / 'model.onnx'}'"
+    result = zoo_under_a_file_size_limit(16_384, *args, cache=cache)
+    line = one_line_error(result)
+    assert named in line and "File too large" in line and "ulimit -f" in line, line
+    assert not out.exists()
+    assert not zoo_temporaries(tmp_path)
+    assert not (cache / "tokens").exists() or not list((cache / "tokens").iterdir())
+
+
 def test_a_torn_last_metrics_line_is_dropped_on_resume(
     trained_run: Path, registry: Any, tmp_path: Path
 ) -> None:
@@ -401,7 +524,7 @@ def test_a_bug_keeps_its_traceback(trained_run: Path, registry: Any,
         raise KeyError("a bug in zoo")
 
     # the module, not zoo.cli's attribute of that name (the click command)
-    monkeypatch.setattr(importlib.import_module("zoo.cli.sample_command"), "load", broken)
+    monkeypatch.setattr(importlib.import_module("zoo.cli.sources"), "load", broken)
     result = CliRunner().invoke(cli, ["sample", str(trained_run)], obj=registry)
     assert result.exit_code == 1
     assert isinstance(result.exception, KeyError)  # not turned into a user's error line

@@ -7,11 +7,12 @@ this module never imports torch. Contract checks for a plugin's tests are in
 :mod:`zoo.testing`.
 """
 
+from zoo.analysis.scoring import Scores, length_groups, score_documents, surprisal
 from zoo.config.run import choose_component
 from zoo.config.values import InvalidValue, require
 from zoo.data.documents import ROWS, end_of_text_id
 from zoo.errors import PluginError, ZooError
-from zoo.files.atomic import atomic_directory
+from zoo.files.atomic import atomic_directory, naming_write_failures
 from zoo.files.reading import (
     MAX_REASON,
     damaged,
@@ -46,10 +47,12 @@ __all__ = [
     # documents and end of text
     "ROWS", "end_of_text_id",
     # reading a user's files back, and writing a directory whole or not at all
-    "MAX_REASON", "atomic_directory", "damaged", "load_tokenizer_files", "read_json", "reading",
-    "require_keys", "short_reason",
+    "MAX_REASON", "atomic_directory", "damaged", "load_tokenizer_files", "naming_write_failures",
+    "read_json", "reading", "require_keys", "short_reason",
     # rebuilding a recorded component (exporters that sample)
     "build_tokenizer", "choose_component",
     # the stepwise sampling loop, shared with exporters' own runtimes
     "SamplingSettings", "continue_choices", "continue_sequences", "prompt_ids", "stopping_for",
+    # scoring text, shared with exporters' own runtimes: the logits -> surprisal and rank
+    "Scores", "length_groups", "score_documents", "surprisal",
 ]

@@ -20,7 +20,8 @@ third-party one is checked by the very same call::
   ids in range, training text round-trips, unseen text handled, save then
   load identical.
 - :func:`check_dataset` ``(factory, config)``: both splits are non-empty
-  lists of strings, the same on every call.
+  lists of strings, the same on every call; so is the test split, or
+  ``texts("test")`` raises ``KeyError`` (the dataset has none).
 - :func:`check_exporter` ``(factory, config, loaded_run, registry=None)``:
   ``export`` into a new or an empty ``out_dir`` writes it with a
   ``manifest.json`` naming the exporter, returns that manifest and leaves
@@ -46,6 +47,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from zoo.registry.contracts import OPTIONAL_SPLITS, SPLITS
 
 if TYPE_CHECKING:
     from zoo.registry.host import Registry
@@ -267,20 +270,36 @@ def check_tokenizer(factory: Callable[..., Any], config: Any,
         )
 
 
+def _check_split(dataset: Any, split: str) -> None:
+    """``texts(split)`` is a non-empty-in-total list of strings, the same on a second call."""
+    documents = dataset.texts(split)
+    assert isinstance(documents, list) and all(isinstance(d, str) for d in documents), (
+        f"texts({split!r}) must return a list of str"
+    )
+    assert sum(len(d) for d in documents) > 0, f"texts({split!r}) is empty"
+    assert dataset.texts(split) == documents, f"texts({split!r}) changes between calls"
+
+
 def check_dataset(factory: Callable[..., Any], config: Any) -> None:
     """Run the dataset contract on ``factory(config)``.
 
     ``texts("train")`` and ``texts("val")`` return non-empty lists of
-    non-empty-in-total strings, the same on a second call.
+    non-empty-in-total strings, the same on a second call; ``texts("test")``
+    does too, or raises ``KeyError`` (no test split), and nothing else.
     """
     dataset = factory(config)
-    for split in ("train", "val"):
-        documents = dataset.texts(split)
-        assert isinstance(documents, list) and all(isinstance(d, str) for d in documents), (
-            f"texts({split!r}) must return a list of str"
-        )
-        assert sum(len(d) for d in documents) > 0, f"texts({split!r}) is empty"
-        assert dataset.texts(split) == documents, f"texts({split!r}) changes between calls"
+    for split in SPLITS:
+        _check_split(dataset, split)
+    for split in OPTIONAL_SPLITS:
+        try:
+            dataset.texts(split)
+        except KeyError:
+            continue  # the dataset has no such split, and says so as the contract asks
+        except Exception as error:
+            raise AssertionError(
+                f"texts({split!r}) raised {type(error).__name__}: {error}; a dataset without "
+                f"a {split} split raises KeyError") from error
+        _check_split(dataset, split)
 
 
 def _listing(directory: Path) -> list[str]:

@@ -38,7 +38,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo.plugin import ZooError, __version__, atomic_directory, end_of_text_id
+from zoo.plugin import (
+    ZooError,
+    __version__,
+    atomic_directory,
+    end_of_text_id,
+    naming_write_failures,
+)
 from zoo_exports.manifest import (
     FORMAT_VERSION,
     LOGITS_ROLE,
@@ -311,7 +317,8 @@ def export_onnx(
     with atomic_directory(Path(out_dir)) as temp:
         path = temp / MODEL_FILE
         try:
-            with warnings.catch_warnings(), native_output_silenced():
+            with (warnings.catch_warnings(), native_output_silenced(),
+                  naming_write_failures(path)):
                 # the TorchScript exporter's notes on RNN batch sizes and its own deprecation;
                 # what matters is checked below, by the parity rollout
                 warnings.simplefilter("ignore")
@@ -321,6 +328,8 @@ def export_onnx(
                     output_names=output_names, dynamic_axes=dynamic_axes,
                     do_constant_folding=True,
                 )
+        except OSError:
+            raise  # a full disk while torch wrote model.onnx: the environment's, not torch's
         except Exception as error:
             raise ZooError(
                 f"torch could not export {loaded.config.model.name!r} to ONNX opset {opset}: "
@@ -329,7 +338,9 @@ def export_onnx(
         proto = onnx.load(str(path))
         merged = merge_identical_initializers(proto) + store_tied_weights_once(proto)
         onnx.checker.check_model(proto, full_check=True)
-        onnx.save_model(proto, str(path), save_as_external_data=proto.ByteSize() > 1_800_000_000)
+        with naming_write_failures(path):
+            onnx.save_model(proto, str(path),
+                            save_as_external_data=proto.ByteSize() > 1_800_000_000)
         float_bytes = path.stat().st_size
 
         session = _session(path)
@@ -357,7 +368,8 @@ def export_onnx(
             # reported below, measured
             logging.disable(logging.WARNING)
             try:
-                quantize_dynamic(str(path), str(quantized_path), weight_type=QuantType.QInt8)
+                with naming_write_failures(path):  # it replaces model.onnx below
+                    quantize_dynamic(str(path), str(quantized_path), weight_type=QuantType.QInt8)
             finally:
                 logging.disable(logging.NOTSET)
             quantized_path.replace(path)

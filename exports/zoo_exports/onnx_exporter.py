@@ -1,12 +1,13 @@
-"""The ``onnx`` exporter component: what ``zoo export --onnx`` and ``zoo sample --onnx`` call.
+"""The ``onnx`` exporter component: what ``zoo export --onnx`` calls, and what ``zoo sample``,
+``zoo score``, ``zoo chat`` and ``zoo inspect`` call for an export.
 
 Importing this module imports neither torch nor onnxruntime; ``export``
-imports torch, ``generate`` only onnxruntime and numpy.
+imports torch; ``generate``, ``score`` and ``feed`` only onnxruntime and numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -70,3 +71,17 @@ class OnnxExporter:
         from zoo_exports.onnx_sampler import generate
 
         return generate(registry, Path(export_dir), **options)
+
+    def score(self, registry: Any, export_dir: Path, documents: Sequence[str]) -> Any:
+        """Score ``documents`` under the export (``zoo score EXPORT``): a ``Scores``."""
+        from zoo_exports.onnx_sampler import score
+
+        return score(registry, Path(export_dir), documents)
+
+    def feed(self, registry: Any, export_dir: Path
+             ) -> tuple[Callable[[Sequence[int]], Any], Any]:
+        """A feed that steps the export with its state carried, and the tokenizer
+        (``zoo chat EXPORT``, ``zoo sample -i``)."""
+        from zoo_exports.onnx_sampler import feed
+
+        return feed(registry, Path(export_dir))

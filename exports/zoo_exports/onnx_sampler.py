@@ -1,4 +1,5 @@
-"""Sampling from an export directory with onnxruntime and numpy alone: no torch.
+"""Sampling from an export directory with onnxruntime and numpy alone: no torch; and, on the
+same sessions, scoring text (:func:`score`) and a conversation's stepper (:func:`feed`).
 
 The loop is the one the manifest describes: start from the initial state,
 feed the prompt one token at a time, then feed each chosen token back with
@@ -51,15 +52,19 @@ import numpy as np
 
 from zoo.plugin import (
     SamplingSettings,
+    Scores,
     ZooError,
     continue_choices,
     continue_sequences,
     damaged,
+    length_groups,
     load_tokenizer_files,
     prompt_ids,
     reading,
+    score_documents,
     short_reason,
     stopping_for,
+    surprisal,
 )
 from zoo_exports.choosing_graph import (
     CHOSEN,
@@ -93,6 +98,9 @@ FIRST_CALL_STEPS, MAX_CALL_STEPS = 4, 64
 #: The most logits one call returns (steps x batch x vocabulary), so that a big vocabulary
 #: at a big batch takes fewer steps a call instead of a big buffer.
 MAX_CALL_LOGITS = 4_000_000
+#: Documents stepped side by side when scoring (the rows of one batch), and the steps whose
+#: logits are kept before they are reduced to surprisal and rank.
+SCORING_ROWS, SCORING_STEPS = 16, 64
 
 
 class OnnxStep:
@@ -492,6 +500,76 @@ def generate(
         loop.feed(np.full(num_samples, token))
     return continue_choices(loop.advance(last), loop.advance, decode=tokenizer.decode,
                             max_new_tokens=max_new_tokens, on_text=on_text, stopping=stopping)
+
+
+def score(registry: Any, export_dir: Path, documents: Sequence[str]) -> Scores:
+    """Score each of ``documents`` as :mod:`zoo.analysis.scoring` says (``EOT doc EOT``,
+    from the initial state), stepping the graph one token at a time with onnxruntime.
+
+    Documents of similar length step side by side, up to :data:`SCORING_ROWS`
+    a batch; a row that ends early is padded and its scores left out.
+    """
+    export_dir = Path(export_dir)
+    batch = max(1, min(SCORING_ROWS, len(documents)))
+    stepper, tokenizer = open_export(registry, export_dir, batch)
+
+    def read(rows: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        lengths = [max(len(row) - 1, 0) for row in rows]  # predicted tokens of each
+        read_back = [(np.zeros(0), np.zeros(0, dtype=np.int64))] * len(rows)
+        for group in length_groups(lengths, batch):
+            nats, ranks = _step_scores(stepper, [rows[index] for index in group], batch)
+            for line, index in enumerate(group):
+                read_back[index] = (nats[line, : lengths[index]], ranks[line, : lengths[index]])
+        return read_back
+
+    return score_documents(tokenizer, documents, read)
+
+
+def _step_scores(stepper: OnnxStep, rows: list[np.ndarray], batch: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The surprisal and rank (batch, T) of ``rows`` (at most ``batch``, each read from the
+    initial state), stepped together; T is the longest row's predicted tokens."""
+    width = max(max(len(row) - 1, 0) for row in rows)
+    inputs = np.zeros((batch, width), dtype=np.int64)  # (B, T), padded with token 0
+    targets = np.full((batch, width), -1, dtype=np.int64)  # (B, T), padding -1
+    for line, row in enumerate(rows):
+        inputs[line, : len(row) - 1] = row[:-1]
+        targets[line, : len(row) - 1] = row[1:]
+    nats = np.zeros((batch, width))
+    ranks = np.zeros((batch, width), dtype=np.int64)
+    if width == 0:
+        return nats, ranks
+    step = stepper.bind(batch)
+    logits = np.empty((SCORING_STEPS, batch, stepper.manifest["vocab_size"]),
+                      dtype=np.float32)  # (steps, B, V)
+    for start in range(0, width, SCORING_STEPS):
+        stop = min(width, start + SCORING_STEPS)
+        for position in range(start, stop):
+            logits[position - start] = step(inputs[:, position])
+        some_nats, some_ranks = surprisal(logits[: stop - start],
+                                          targets[:, start:stop].T)  # (steps, B) each
+        nats[:, start:stop], ranks[:, start:stop] = some_nats.T, some_ranks.T
+    return nats, ranks
+
+
+def feed(registry: Any, export_dir: Path) -> tuple[Callable[[Sequence[int]], np.ndarray], Any]:
+    """A conversation's way to step the export (``zoo chat EXPORT``), and its tokenizer.
+
+    The feed runs token ids through the graph from the state the last call
+    left (the initial state at first) and returns the logits (1, V) after the
+    last of them.
+    """
+    stepper, tokenizer = open_export(registry, Path(export_dir), 1)
+    step = stepper.bind(1)
+
+    def run(ids: Sequence[int]) -> np.ndarray:
+        if not len(ids):
+            raise ValueError("feed at least one token")
+        for token in ids:
+            logits = step(np.full(1, token))
+        return logits.copy()
+
+    return run, tokenizer
 
 
 def open_export(registry: Any, export_dir: Path, batch_size: int | None = None,

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from zoo.errors import ZooError
 from zoo.files.atomic import (
     TEMPORARY_NAME,
     atomic_directory,
@@ -252,3 +253,157 @@ def test_a_failed_flush_names_the_file_being_written(tmp_path, monkeypatch):
     assert raised.value.errno == errno.ENOSPC
     assert final_path(raised.value.filename) == str(target)
     assert not target.exists() and list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def _safetensors_disk_full() -> Exception:
+    import safetensors
+
+    return safetensors.SafetensorError(
+        "Error while serializing: I/O error: No space left on device (os error 28)")
+
+
+def _wrapped_disk_full() -> Exception:
+    error = RuntimeError("could not save the model")
+    error.__cause__ = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return error
+
+
+#: A full disk as each writer reports it: (how the error is made, the errno behind it).
+DISK_FULL_REPORTS = {
+    "safetensors' SafetensorError": (_safetensors_disk_full, errno.ENOSPC),
+    "a Rust library's io::Error (Hugging Face tokenizers)": (
+        lambda: Exception("No space left on device (os error 28)"), errno.ENOSPC),
+    "a quota, quoted in another error": (
+        lambda: RuntimeError("writing failed: [Errno 122] Disk quota exceeded"), errno.EDQUOT),
+    "numpy's short write, without an errno": (
+        lambda: OSError("10000 requested and 496 written"), errno.ENOSPC),
+    "an error caused by an OSError": (_wrapped_disk_full, errno.ENOSPC),
+    "Python's own write, naming no file": (
+        lambda: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), errno.ENOSPC),
+}
+
+
+@pytest.mark.parametrize("report", list(DISK_FULL_REPORTS))
+def test_a_full_disk_in_any_writer_is_an_os_error_naming_the_file(tmp_path, report):
+    make, code = DISK_FULL_REPORTS[report]
+    path = tmp_path / "model.safetensors"
+    path.write_text("the last checkpoint", "utf-8")
+    with pytest.raises(OSError) as raised, atomic_path(path) as temp:
+        temp.write_text("half-writ", "utf-8")
+        raise make()
+    assert raised.value.errno == code
+    assert raised.value.filename == str(path)  # as the user knows it, not the temporary
+    assert path.read_text("utf-8") == "the last checkpoint"
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+
+
+def test_a_full_disk_in_a_directory_names_the_file_or_else_the_directory(tmp_path):
+    out = tmp_path / "export"
+    with pytest.raises(OSError) as raised, atomic_directory(out) as temp:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(temp / "model.onnx"))
+    assert raised.value.filename == str(out / "model.onnx")
+    with pytest.raises(OSError) as raised, atomic_directory(out):
+        raise _safetensors_disk_full()
+    assert raised.value.filename == str(out)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("error", [ValueError("a bug in zoo"), ZooError("[Errno 28] a message"),
+                                   OSError("an OSError with neither errno nor a short write")],
+                         ids=["a bug", "a user's mistake", "no errno"])
+def test_a_failure_that_is_no_disks_is_raised_as_it_is(tmp_path, error):
+    with pytest.raises(type(error)) as raised, atomic_path(tmp_path / "config.json"):
+        raise error
+    assert raised.value is error
+    assert os.listdir(tmp_path) == []
+
+
+#: Run with ``python -c`` and a folder: each writer, in a process whose files may not grow past
+#: 4 KiB (RLIMIT_FSIZE), as on a disk with that much room left; prints what each raised.
+FILE_SIZE_LIMIT_CHILD = """
+import json, resource, signal, sys
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import save_file
+
+from zoo.files.atomic import atomic_directory, atomic_path, write_text
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails, it does not kill
+folder = Path(sys.argv[1])
+
+
+def safetensors_file():
+    with atomic_path(folder / "model.safetensors") as temp:
+        save_file({"w": np.zeros(4096, np.float32)}, str(temp))
+
+
+def numpy_directory():
+    with atomic_directory(folder / "tokens") as temp:
+        np.save(temp / "train.npy", np.zeros(4096, np.uint16))
+
+
+def python_text():
+    write_text(folder / "config.json", "x" * 16384)
+
+
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+raised = {}
+for writer in (safetensors_file, numpy_directory, python_text):
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+    try:
+        writer()
+    except OSError as error:
+        cause = error.__cause__ or error
+        raised[writer.__name__] = [error.errno, error.filename, type(cause).__name__]
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+print(json.dumps(raised))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals (SIGXFSZ) and rlimits")
+def test_a_write_past_the_disks_room_names_the_file_and_keeps_the_old_one(tmp_path):
+    """For real, each library failing its own way: safetensors (Rust), numpy, Python."""
+    import json
+
+    (tmp_path / "model.safetensors").write_bytes(b"the last checkpoint")
+    (tmp_path / "config.json").write_text("{}", "utf-8")
+    child = subprocess.run([sys.executable, "-c", FILE_SIZE_LIMIT_CHILD, str(tmp_path)],
+                           capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert json.loads(child.stdout) == {
+        "safetensors_file": [errno.EFBIG, str(tmp_path / "model.safetensors"), "SafetensorError"],
+        "numpy_directory": [errno.EFBIG, str(tmp_path / "tokens"), "OSError"],
+        "python_text": [errno.EFBIG, str(tmp_path / "config.json"), "OSError"],
+    }
+    assert (tmp_path / "model.safetensors").read_bytes() == b"the last checkpoint"
+    assert (tmp_path / "config.json").read_text("utf-8") == "{}"
+    assert sorted(os.listdir(tmp_path)) == ["config.json", "model.safetensors"]
+
+
+def test_a_full_disk_at_the_token_cache_is_said_and_leaves_no_half_entry(tmp_path, monkeypatch):
+    """numpy's short write, which is how np.save reports a full disk (no errno)."""
+    import numpy as np
+
+    from zoo.data import token_cache
+    from zoo_plugins.tokenizers.char import CharTokenizer
+
+    class Corpus:
+        def texts(self, split):
+            return {"train": ["abc abc\n" * 20], "val": ["cab\n" * 5]}[split]
+
+    def save(path, array):
+        with open(path, "wb") as handle:
+            handle.write(b"\x93NUMPY half")
+        raise OSError(f"{array.nbytes} requested and 10 written")
+
+    monkeypatch.setattr(np, "save", save)
+    tokenizer = CharTokenizer()
+    tokenizer.train(["abc \n"])
+    with pytest.raises(OSError) as raised:
+        token_cache.cached_splits(Corpus(), tokenizer, tmp_path)
+    assert raised.value.errno == errno.ENOSPC
+    assert raised.value.filename.startswith(str(tmp_path / "tokens") + os.sep)
+    assert "ZOO_CACHE" in raised.value.strerror  # where the cache can go instead
+    assert os.listdir(tmp_path / "tokens") == []

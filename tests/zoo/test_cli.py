@@ -59,7 +59,7 @@ def test_every_command_has_help(runner, registry, installed_cli, command):
 def test_the_help_test_covers_every_builtin_command(installed_cli):
     listed = {" ".join(path) for path in command_paths(installed_cli)}
     builtins = {"list", "data", "data stats", "train", "sample", "chat", "show", "inspect",
-                "eval", "compare", "export", "serve", "plugin", "plugin new"}
+                "eval", "score", "compare", "export", "serve", "plugin", "plugin new"}
     assert builtins <= listed
 
 
@@ -100,6 +100,32 @@ def test_list_json_filters_by_kind_and_pattern(runner, registry):
     assert component["name"] == "gru-tied"
     assert component["distribution"] == "zoo-lm"
     assert component["config"]["hidden"] > 0
+
+
+def test_list_json_gives_every_components_suggested_train_defaults(runner, registry):
+    listing = json.loads(runner.invoke(cli, ["list", "--json"], obj=registry).output)
+    defaults = {c["name"]: c["train_defaults"] for c in listing["components"]}
+    assert defaults["transformer"] == {"lr": 2e-3, "min_lr": 2e-4, "weight_decay": 0.1,
+                                       "block_size": 128, "batch_size": 32}
+    assert defaults["gru-tied"] == {} and defaults["char"] == {}
+
+
+def test_list_shows_the_train_defaults_an_architecture_suggests(runner, registry):
+    result = runner.invoke(cli, ["list", "transformer"], obj=registry)
+    assert result.exit_code == 0, result.output
+    *table, blank, heading, line = result.output.splitlines()
+    assert " transformer " in table[-1] and blank == ""
+    assert heading.startswith("train defaults suggested (zoo train uses them")
+    assert line.split() == ["transformer", "lr=0.002,", "min_lr=0.0002,", "weight_decay=0.1,",
+                            "block_size=128,", "batch_size=32"]
+
+
+def test_list_of_one_architecture_says_when_it_suggests_no_train_defaults(runner, registry):
+    result = runner.invoke(cli, ["list", "gru-tied"], obj=registry)
+    assert result.output.splitlines()[-1] == (
+        "gru-tied suggests no train defaults: zoo train uses the train section's own")
+    tokenizers = runner.invoke(cli, ["list", "--kind", "tokenizer"], obj=registry).output
+    assert "train defaults" not in tokenizers
 
 
 def test_list_shows_broken_plugins_without_failing(runner, make_plugin):

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from zoo.data.batches import (
+    WHOLE_SPLIT_BATCHES,
     ContiguousStreams,
     RandomWindows,
     batch_sampler,
     consecutive_batches,
     evaluation_batches,
 )
+from zoo.data.documents import PAD_TARGET
 from zoo.data.streams import TokenStream
 from zoo.errors import ZooError
 from zoo.training.data import check_long_enough, training_data
@@ -63,16 +65,81 @@ def test_ranks_read_disjoint_streams():
     assert not set(first.ravel()) & set(second.ravel())
 
 
-def test_evaluation_batches_are_fixed_and_shared_out_between_ranks():
-    all_batches = [x for x, _ in evaluation_batches(STREAM, 16, 4, 6)]
+#: A split too large to evaluate whole while training: 1,562 batches of 4 windows of 16.
+LONG = TokenStream(np.arange(100_000, dtype=np.int64), num_chars=100_000)
+
+
+def test_evaluation_batches_of_a_large_split_are_fixed_and_shared_out_between_ranks():
+    all_batches = [x for x, _ in evaluation_batches(LONG, 16, 4, 6)]
     assert len(all_batches) == 6
-    again = [x for x, _ in evaluation_batches(STREAM, 16, 4, 6)]
+    assert all_batches[0][0, 0] == 0 and all_batches[-1][-1, -1] == 100_000 - 2  # spread over it
+    again = [x for x, _ in evaluation_batches(LONG, 16, 4, 6)]
     assert all((a == b).all() for a, b in zip(all_batches, again, strict=True))
-    rank0 = [x for x, _ in evaluation_batches(STREAM, 16, 4, 6, rank=0, world_size=2)]
-    rank1 = [x for x, _ in evaluation_batches(STREAM, 16, 4, 6, rank=1, world_size=2)]
+    rank0 = [x for x, _ in evaluation_batches(LONG, 16, 4, 6, rank=0, world_size=2)]
+    rank1 = [x for x, _ in evaluation_batches(LONG, 16, 4, 6, rank=1, world_size=2)]
     assert len(rank0) == len(rank1) == 3
     merged = sorted(tuple(b.ravel()) for b in rank0 + rank1)
     assert merged == sorted(tuple(b.ravel()) for b in all_batches)
+
+
+def _targets(batches) -> list[int]:
+    return [int(t) for _, y in batches for t in y.ravel() if t != PAD_TARGET]
+
+
+def test_a_small_split_is_evaluated_whole_in_zoo_evals_windows():
+    """16 batches of 4 windows: every evaluation while training covers every full window once,
+    as ``zoo eval`` does (whatever its batch size), shared out between ranks."""
+    whole = evaluation_batches(STREAM, 16, 4, 6)
+    assert len(whole) == 16
+    assert _targets(whole) == _targets(consecutive_batches(STREAM, 16, 5))
+    shares = [evaluation_batches(STREAM, 16, 4, 6, rank=r, world_size=2) for r in (0, 1)]
+    assert sorted(_targets(shares[0]) + _targets(shares[1])) == sorted(_targets(whole))
+    assert _targets(whole) == _targets(whole)  # reusable: the same batches at every pass
+
+
+@pytest.mark.parametrize(("windows", "whole"), [(256 * 2, True), (256 * 2 + 1, False)])
+def test_a_split_is_whole_up_to_256_batches_of_the_runs_batch_size(windows, whole):
+    stream = TokenStream(np.arange(windows * 4 + 1, dtype=np.int64), num_chars=1)
+    batches = evaluation_batches(stream, block_size=4, batch_size=2, num_batches=16)
+    assert WHOLE_SPLIT_BATCHES == 256
+    assert len(batches) == (256 if whole else 16)
+
+
+def test_more_eval_batches_than_the_rule_allows_still_cover_the_split_whole():
+    stream = TokenStream(np.arange(300 * 2 * 4 + 1, dtype=np.int64), num_chars=1)  # 300 batches
+    assert len(evaluation_batches(stream, 4, 2, num_batches=16)) == 16
+    assert len(evaluation_batches(stream, 4, 2, num_batches=400)) == 300
+
+
+@pytest.mark.parametrize(("documents", "expected"), [(100, 50), (1000, 8)])
+def test_padded_rows_are_evaluated_whole_or_spread_by_the_same_rule(documents, expected):
+    """Documents ``EOT 5 6 EOT 5 6 ...``: one padded row each; 8 batches of 2 when spread."""
+    ids = np.concatenate([[1], np.tile([5, 6, 1], documents)]).astype(np.int64)
+    stream = TokenStream(ids, num_chars=2 * documents, end_of_text=1)
+    batches = evaluation_batches(stream, 8, 2, 8, rows="padded", whole_up_to=50)
+    assert len(batches) == expected
+    if expected == 50:
+        assert _targets(batches) == _targets(consecutive_batches(stream, 8, 7, "padded"))
+
+
+def test_zoo_evals_batches_find_their_windows_once(monkeypatch):
+    """Counting the batches (a progress bar's total) and reading them builds the padded
+    document windows one time, not once for each."""
+    import zoo.data.batches
+
+    calls = []
+    real = zoo.data.batches.document_windows
+
+    def counted(*args):
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(zoo.data.batches, "document_windows", counted)
+    ids = np.concatenate([[1], np.tile([5, 6, 1], 40)]).astype(np.int64)
+    stream = TokenStream(ids, num_chars=80, end_of_text=1)
+    batches = consecutive_batches(stream, 8, 16, "padded")
+    assert len(batches) == 3 and len(list(batches)) == 3
+    assert len(calls) == 1
 
 
 def test_consecutive_batches_cover_every_full_window_once():

@@ -18,7 +18,7 @@ def test_counts_add_up_for_a_corpus_of_lines(runner, registry, tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("anna\nbob\nanna\neve\nzed\nadam\nbo\nal\nann\nabe\n")
     stats = stats_of(runner, registry, "text", "--set", f"dataset.path={words}",
-                     "--set", "dataset.documents=line")
+                     "--set", "dataset.documents=line", "--set", "dataset.shuffle=false")
     train = stats["splits"]["train"]
     assert (train["documents"], stats["splits"]["val"]["documents"]) == (9, 1)
     counts = dict(stats["frequencies"])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 import torch
 from torch.nn import functional as F
 
 from cli_errors import one_line_error
 from zoo.cli import cli
 from zoo.models.loading import load_run
+from zoo.runs.run_directory import read_metrics
 
 
 def test_eval_json_matches_a_direct_computation(runner, registry, trained_run, small_corpus):
@@ -89,3 +91,61 @@ def test_eval_on_the_test_split_of_a_dataset_that_has_one(runner, registry, tmp_
     test_text = (raw / "wiki.test.raw").read_text()
     assert report["split"] == "test" and math.isfinite(report["perplexity"])
     assert report["tokens"] < len(test_text)  # word tokens of the test file, not its characters
+
+
+def _line_corpus(folder, lines: int = 300):
+    """A few hundred short lines of letters, one document each (makemore's names.txt)."""
+    import random
+
+    rng = random.Random(0)
+    path = folder / "names.txt"
+    path.write_text("".join("".join(rng.choice("abcdefgh") for _ in range(rng.randint(3, 9)))
+                            + "\n" for _ in range(lines)), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("rows", ["packed", "padded"])
+def test_training_records_zoo_evals_loss_for_a_small_validation_split(runner, registry, tmp_path,
+                                                                      rows):
+    """30 validation lines are a few batches: every evaluation while training covers them all,
+    in zoo eval's windows, so the last recorded loss is the one zoo eval gives."""
+    out = tmp_path / "run"
+    trained = runner.invoke(cli, [
+        "train", "bigram", "--data", str(_line_corpus(tmp_path)), "--set",
+        "dataset.documents=line", "--set", f"dataset.rows={rows}", "--steps", "30",
+        "--batch-size", "4", "--block-size", "8", "--device", "cpu", "--no-progress",
+        "--set", "train.eval_interval=15", "--set", "train.eval_batches=1", "--out", str(out)],
+        obj=registry)
+    assert trained.exit_code == 0, trained.output
+    recorded = [m for m in read_metrics(out) if m["split"] == "val"][-1]
+    evaluated = runner.invoke(cli, ["eval", str(out), "--json"], obj=registry)
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.output)
+    assert recorded["tokens"] == report["tokens"] > 4 * 8  # more than eval_batches' one batch
+    assert recorded["loss"] == pytest.approx(report["loss"], abs=1e-5)
+    assert recorded["accuracy"] == pytest.approx(report["accuracy"], abs=1e-9)
+
+
+def test_zoo_eval_of_padded_rows_finds_the_document_windows_once(runner, registry, tmp_path,
+                                                                  monkeypatch):
+    out = tmp_path / "run"
+    trained = runner.invoke(cli, [
+        "train", "bigram", "--data", str(_line_corpus(tmp_path)), "--set",
+        "dataset.documents=line", "--set", "dataset.rows=padded", "--steps", "2",
+        "--batch-size", "4", "--block-size", "8", "--device", "cpu", "--no-progress",
+        "--out", str(out)], obj=registry)
+    assert trained.exit_code == 0, trained.output
+    import zoo.data.batches
+
+    calls = []
+    real = zoo.data.batches.document_windows
+
+    def counted(*args):
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(zoo.data.batches, "document_windows", counted)
+    evaluated = runner.invoke(cli, ["eval", str(out), "--json"], obj=registry)
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.output)["tokens"] > 0
+    assert len(calls) == 1

@@ -96,7 +96,42 @@ def test_a_time_budget_warms_up_like_the_step_count_says():
     train = _train(steps=50, lr=LR, min_lr=MIN_LR, max_seconds=10.0)
     assert scheduled_learning_rate(train, 1, seconds=0.0) == pytest.approx(LR / 5)
     assert scheduled_learning_rate(train, 5, seconds=0.0) == pytest.approx(LR)
-    assert scheduled_learning_rate(train, 30, seconds=5.0) == pytest.approx((LR + MIN_LR) / 2)
+
+
+def test_with_steps_and_a_budget_the_nearer_end_drives_the_decay():
+    train = _train(steps=111, lr=LR, min_lr=MIN_LR, max_seconds=10.0)  # warmup: 11 steps
+    halfway = (LR + MIN_LR) / 2
+    assert scheduled_learning_rate(train, 21, seconds=5.0) == pytest.approx(halfway)  # the clock
+    assert scheduled_learning_rate(train, 61, seconds=1.0) == pytest.approx(halfway)  # the steps
+    assert scheduled_learning_rate(train, 111, seconds=1.0) == pytest.approx(MIN_LR)
+    assert scheduled_learning_rate(train, 30, seconds=10.0) == pytest.approx(MIN_LR)
+
+
+def test_a_budget_alone_decays_by_the_clock_to_min_lr_however_many_steps_it_takes():
+    train = _train(lr=LR, min_lr=MIN_LR, max_seconds=100.0)  # no steps: the budget ends it
+    assert train.step_limit is None and warmup_steps(train) == 100
+    assert scheduled_learning_rate(train, 100, seconds=1.0) == pytest.approx(LR, rel=1e-3)
+    assert scheduled_learning_rate(train, 5000, seconds=50.0) == pytest.approx((LR + MIN_LR) / 2)
+    assert scheduled_learning_rate(train, 5000, seconds=99.99) == pytest.approx(MIN_LR, rel=1e-3)
+    assert scheduled_learning_rate(train, 50_000, seconds=100.0) == pytest.approx(MIN_LR)
+
+
+def test_a_budgets_default_warmup_ends_by_its_first_tenth_at_the_latest():
+    """A slow model that takes 3 steps in a tenth of its budget still reaches lr, and decays."""
+    train = _train(lr=LR, min_lr=MIN_LR, max_seconds=100.0)
+    assert scheduled_learning_rate(train, 1, seconds=5.0) == pytest.approx(LR / 2)  # by the clock
+    assert scheduled_learning_rate(train, 50, seconds=1.0) == pytest.approx(LR / 2)  # by steps
+    after = scheduled_learning_rate(train, 3, seconds=10.0)
+    assert LR * 0.95 < after < LR  # the warmup is over: the decay has begun, by the clock
+    assert scheduled_learning_rate(train, 8, seconds=100.0) == pytest.approx(MIN_LR)
+    given = _train(lr=LR, min_lr=MIN_LR, max_seconds=100.0, warmup_steps=200)
+    assert scheduled_learning_rate(given, 50, seconds=50.0) == pytest.approx(LR / 4)  # as given
+
+
+def test_a_run_with_neither_steps_nor_budget_trains_1200_steps():
+    train = _train()
+    assert (train.steps, train.step_limit, warmup_steps(train)) == (None, 1200, 100)
+    assert scheduled_learning_rate(train, 1200, seconds=0.0) == pytest.approx(train.min_lr)
 
 
 def test_set_learning_rate_reaches_every_parameter_group():

@@ -63,3 +63,35 @@ def test_no_progress_shows_neither(registry, small_corpus, tmp_path, monkeypatch
 ])
 def test_durations_are_short(seconds, text):
     assert format_duration(seconds) == text
+
+
+def _train_on_the_clock(registry, corpus, out, log):
+    """Bigram for 2 seconds, no steps: the budget alone ends it."""
+    config = build_run_config(
+        registry, {"model": {"name": "bigram"}, "dataset": {"name": "text"}},
+        ["train.max_seconds=2", "train.batch_size=2", "train.block_size=8",
+         "train.log_interval=1", "train.eval_interval=100000", "train.device=cpu",
+         f"dataset.path={corpus}"],
+    )
+    return train_run(registry, config, out, progress=True, log=log)
+
+
+def test_a_budgeted_runs_lines_show_the_budget_and_no_step_total(registry, small_corpus, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    monkeypatch.setattr("zoo.training.progress.LINE_EVERY_SECONDS", 0.0)
+    lines: list[str] = []
+    result = _train_on_the_clock(registry, small_corpus, tmp_path / "run", lines.append)
+    clock = re.compile(r"step (\d+) loss \d+\.\d{3} [\d,]+ tok/s \ds of 2s elapsed")
+    steps = [int(m[1]) for m in map(clock.fullmatch, lines) if m]
+    assert steps and steps[-1] <= result.steps and result.ended_by == "budget"
+
+
+def test_a_budgeted_runs_bar_counts_towards_the_step_its_pace_reaches(registry, small_corpus,
+                                                                      tmp_path, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    result = _train_on_the_clock(registry, small_corpus, tmp_path / "run", lambda _: None)
+    totals = [int(total) for total in re.findall(r"\| *\d+/(\d+) \[", terminal.getvalue())]
+    assert totals and all(total >= 1 for total in totals)
+    assert abs(totals[-1] - result.steps) <= max(20, result.steps // 5)  # near the end: close

@@ -207,3 +207,43 @@ def test_no_evaluation_is_recorded_before_its_checkpoint_exists(registry, run_co
     val_steps = [m["step"] for m in read_metrics(run_copy) if m["split"] == "val"]
     assert val_steps == [4, 8]  # checkpoint 12 failed, so its evaluation is not recorded
     assert zoo.load(run_copy).step == 8
+
+
+def test_a_resume_state_of_another_size_names_the_run_both_shapes_and_the_way_out(
+        registry, run_copy):
+    """A resume.safetensors from a wider model is refused before any of it is loaded."""
+    import dataclasses
+
+    import torch
+
+    from zoo.registry.factory import build_model
+    from zoo.training.resume import check_resume_fits, load_resume_state
+
+    choice = resumed_run_config(registry, run_copy, {"steps": 16}).model
+    vocab = read_config(run_copy)["vocab_size"]
+    wider = build_model(registry, dataclasses.replace(
+        choice, config=dataclasses.replace(choice.config, hidden=64)), vocab)
+    state = load_resume_state(run_copy, torch.device("cpu"))
+    with pytest.raises(ZooError) as refused:
+        check_resume_fits(run_copy, state, wider)
+    assert str(refused.value) == (
+        f"run {str(run_copy)!r}: resume.safetensors does not fit the model config.json "
+        "describes (gru.weight_ih_l0 is [144, 32] in resume.safetensors, [192, 32] in the "
+        "model); restore the run's resume.safetensors from a copy, or start a new run from its "
+        f"model.safetensors: zoo train gru-tied --init-from {run_copy} --out NEW_RUN")
+    check_resume_fits(run_copy, state, build_model(registry, choice, vocab))  # its own fits
+
+
+def test_a_resume_state_missing_a_tensor_of_the_model_is_refused(registry, run_copy):
+    import torch
+
+    from zoo.registry.factory import build_model
+    from zoo.training.resume import check_resume_fits, load_resume_state
+
+    choice = resumed_run_config(registry, run_copy, {"steps": 16}).model
+    state = load_resume_state(run_copy, torch.device("cpu"))
+    del state.model["gru.bias_hh_l1"]
+    with pytest.raises(ZooError, match=r"the model's gru.bias_hh_l1 \[144\] is missing from "
+                                       r"resume.safetensors"):
+        check_resume_fits(run_copy, state,
+                          build_model(registry, choice, read_config(run_copy)["vocab_size"]))

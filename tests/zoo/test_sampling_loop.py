@@ -246,3 +246,127 @@ def test_a_step_that_chooses_for_itself_runs_the_same_loop():
                              max_new_tokens=4, stopping=Stopping(end_of_text=0))
     assert texts == ["3,4,5,6", ""]
     assert asked == [[3, 0], [4, 0], [5, 0]]
+
+
+#: Tokens of several characters, so that a stop string can span tokens.
+PIECES = ["a", "b", "ab", "ba", "abc", "c", " ", "é", "\n"]
+
+
+def pieces(ids) -> str:
+    return "".join(PIECES[i] for i in ids)
+
+
+def replay(tokens):
+    """``first`` and ``advance`` for :func:`continue_choices` that choose ``tokens`` (B, N), one
+    column a step; ``advance.calls`` counts the steps asked for."""
+    tokens = np.asarray(tokens)
+
+    def advance(ids):
+        advance.calls += 1
+        return tokens[:, advance.calls]
+
+    advance.calls = 0
+    return tokens[:, 0], advance
+
+
+def test_a_stop_string_spanning_two_tokens_is_found():
+    ids = [PIECES.index(p) for p in ["ab", "ba", " ", "abc", "ab", "c", "a", "b"]]
+    first, advance = replay([ids])
+    shown = []
+    texts = continue_choices(first, advance, decode=pieces, max_new_tokens=len(ids),
+                             on_text=shown.append, stopping=Stopping(strings=("ca", "cab")))
+    # "abba abcabcab": 'ca' spans "abc" and "ab"; the stop string is not part of the text
+    assert texts == ["abba ab"]
+    assert "".join(shown) == "abba ab"
+    assert advance.calls == 4  # the row ended at the token that completed 'ca'
+
+
+def test_a_stop_string_longer_than_the_pieces_before_it_is_found_across_many():
+    ids = [PIECES.index(p) for p in ["a", "b", "c", " ", "a", "b", "c", "a"]]
+    first, advance = replay([ids])
+    texts = continue_choices(first, advance, decode=pieces, max_new_tokens=8,
+                             stopping=Stopping(strings=("bc abca",)))
+    assert texts == ["a"]
+
+
+class QuadraticStreamer:
+    """How a stop-string row was streamed before the check became linear: the whole text
+    decoded and searched again at every token."""
+
+    def __init__(self, decode, stopping):
+        self.decode, self.stopping, self.emitted = decode, stopping, 0
+
+    def update(self, ids, final=False):
+        text = self.decode(ids)
+        end = self.stopping.cut(text)
+        if end is None:
+            end = len(text)
+            if not final:
+                end -= max((n for stop in self.stopping.strings for n in range(1, len(stop))
+                            if text.endswith(stop[:n])), default=0)
+                while end > self.emitted and text[end - 1] == "\ufffd":
+                    end -= 1
+        new = text[self.emitted : max(end, self.emitted)]
+        self.emitted = max(end, self.emitted)
+        return new
+
+
+def quadratic_loop(tokens, decode, max_new_tokens, stopping, on_text=None):
+    """The sampling loop's stop strings as they were before: (texts, steps asked for)."""
+    tokens = np.asarray(tokens)
+    rows = len(tokens)
+    generated = [[] for _ in range(rows)]
+    finished, cut_texts, steps = [False] * rows, [None] * rows, 0
+    streamer = QuadraticStreamer(decode, stopping)
+    for position in range(max_new_tokens):
+        steps += position > 0
+        for row, token in enumerate(tokens[:, position].tolist()):
+            if finished[row]:
+                continue
+            if token == stopping.end_of_text:
+                finished[row] = True
+                continue
+            generated[row].append(token)
+            text = decode(generated[row])
+            end = stopping.cut(text)
+            if end is not None:
+                cut_texts[row], finished[row] = text[:end], True
+        if on_text is not None:
+            on_text(streamer.update(generated[0]))
+        if all(finished):
+            break
+    if on_text is not None:
+        on_text(streamer.update(generated[0], final=True))
+    texts = [cut if cut is not None else decode(ids)
+             for cut, ids in zip(cut_texts, generated, strict=True)]
+    return texts, steps
+
+
+@pytest.mark.parametrize(("decode", "vocab"), [(pieces, len(PIECES)), (utf8, 256)],
+                         ids=["multi-character tokens", "UTF-8 bytes"])
+@pytest.mark.parametrize("rows", [1, 3])
+def test_the_text_before_the_stop_is_what_it_was_before_the_check_became_linear(
+        decode, vocab, rows):
+    """Texts, streamed pieces and steps, token for token, against the whole-text check."""
+    data = np.random.default_rng(rows)
+    byte_text = list("ab é€ c\n".encode())  # multi-byte characters arrive in parts
+    for case in range(60):
+        if decode is utf8:
+            tokens = data.choice(byte_text, size=(rows, 40))
+            stops = ("é€", " c", "ab ", "€")[case % 4 :][:2]
+        else:
+            tokens = data.integers(vocab, size=(rows, 40))
+            stops = ("abca", "cc", "ba b", "é\n", "bbbbbbb")[case % 5 :][:2]
+        stopping = Stopping(end_of_text=3 if case % 3 == 0 else None, strings=stops)
+        expected_pieces, pieces_now = [], []
+        expected, expected_steps = quadratic_loop(
+            tokens, decode, 40, stopping, expected_pieces.append if rows == 1 else None)
+        first, advance = replay(tokens)
+        texts = continue_choices(first, advance, decode=decode, max_new_tokens=40,
+                                 on_text=pieces_now.append, stopping=stopping)
+        assert texts == expected
+        assert advance.calls == expected_steps
+        if rows == 1:
+            assert "".join(pieces_now) == "".join(expected_pieces) == texts[0]
+        if rows == 1 and decode is pieces:  # whole characters: streamed in the same pieces too
+            assert [p for p in pieces_now if p] == [p for p in expected_pieces if p]

@@ -78,6 +78,31 @@ def test_check_dataset_catches_an_empty_split():
         check_dataset(EmptyValidation, NoConfig())
 
 
+class WithTestSplit:
+    """Train and val, and a test split as ``test`` says: its documents, an error, or none."""
+
+    def __init__(self, test: object) -> None:
+        self.test = test
+
+    def texts(self, split):
+        if split != "test":
+            return [f"some {split} text"]
+        if isinstance(self.test, Exception):
+            raise self.test
+        return self.test
+
+
+def test_check_dataset_takes_a_test_split_or_a_key_error():
+    check_dataset(WithTestSplit, ["some test text"])
+    check_dataset(WithTestSplit, KeyError("test"))  # no test split, said as the contract asks
+    with pytest.raises(AssertionError, match=r"texts\('test'\) is empty"):
+        check_dataset(WithTestSplit, [])
+    with pytest.raises(AssertionError, match=r"texts\('test'\) raised ValueError: no such "
+                                             r"split; a dataset without a test split raises "
+                                             r"KeyError"):
+        check_dataset(WithTestSplit, ValueError("no such split"))
+
+
 # --- check_architecture: a correct model passes, each broken one fails where it breaks ---
 
 @dataclass

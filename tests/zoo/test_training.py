@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -174,6 +175,113 @@ def test_time_budget_stops_training_and_checkpoints(runner, registry, small_corp
     last = evaluations[-1]["step"]
     assert 0 < last < 100000
     assert load_run(registry, out).step == last
+    assert f"done: {last:,} steps in " in result.output
+    assert ", the 1.5 s budget ended it (" in result.output  # not its 100,000 steps
+
+
+#: A run whose steps take about a millisecond: bigram, 2 windows of 8 characters.
+QUICK_STEPS = ["--batch-size", "2", "--block-size", "8", "--device", "cpu", "--no-progress",
+               "--set", "train.eval_interval=100000", "--set", "train.log_interval=10"]
+
+
+def _lr_records(out):
+    return [(m["step"], m["lr"]) for m in read_metrics(out) if m["split"] == "train"]
+
+
+def _budgeted_run(runner, registry, small_corpus, out, *options):
+    result = runner.invoke(cli, ["train", "bigram", "--data", str(small_corpus), "--out",
+                                 str(out), *QUICK_STEPS, *options], obj=registry)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.slow
+def test_a_budget_without_steps_trains_until_the_clock_says_stop(runner, registry, small_corpus,
+                                                                  tmp_path):
+    """Not the 1,200 steps a run without --steps otherwise takes; the decay ends on time."""
+    out = tmp_path / "clock"
+    result = _budgeted_run(runner, registry, small_corpus, out, "--max-seconds", "10")
+    step = load_run(registry, out).step
+    assert step > 1200  # about 0.5 ms a step on a quiet 2-core CPU (10 ms under heavy load)
+    assert re.search(rf"done: {step:,} steps in 1\ds, the 10 s budget ended it \(",
+                     result.output), result.output
+    last_step, last_lr = _lr_records(out)[-1]
+    assert last_step > step - 100 and last_lr < 0.003 * 1.05  # bigram's min_lr 3e-3, lr 3e-2
+    assert json.loads((out / "config.json").read_text())["train"]["steps"] is None
+
+
+def test_without_steps_the_budget_is_the_runs_length(runner, registry, small_corpus, tmp_path,
+                                                    monkeypatch):
+    """The same, quick: a run without --steps stops at the default step count only when it has
+    no budget (here made 5 steps, so that the budget is seen to go past it)."""
+    monkeypatch.setattr("zoo.config.training.DEFAULT_STEPS", 5)
+    plain = tmp_path / "plain"
+    _budgeted_run(runner, registry, small_corpus, plain)
+    assert load_run(registry, plain).step == 5
+    out = tmp_path / "clock"
+    result = _budgeted_run(runner, registry, small_corpus, out, "--max-seconds", "3")
+    assert load_run(registry, out).step > 5 and "the 3 s budget ended it" in result.output
+    shown = runner.invoke(cli, ["show", str(out)], obj=registry).output
+    assert f"{load_run(registry, out).step} of a 3 s budget" in shown
+
+
+def test_with_steps_and_a_budget_the_steps_can_end_it_too(runner, registry, small_corpus,
+                                                          tmp_path):
+    out = tmp_path / "steps"
+    result = _budgeted_run(runner, registry, small_corpus, out, "--steps", "30",
+                           "--max-seconds", "600")
+    assert "done: 30 steps in " in result.output and ", its 30 steps ended it (" in result.output
+    assert _lr_records(out)[-1] == (30, pytest.approx(0.003))  # the decay ended with the steps
+
+
+def test_a_run_that_used_its_budget_resumes_only_with_more_steps(runner, registry, small_corpus,
+                                                                tmp_path):
+    out = tmp_path / "clock"
+    _budgeted_run(runner, registry, small_corpus, out, "--max-seconds", "1.5",
+                  "--set", "train.log_interval=1")
+    step = load_run(registry, out).step
+    again = runner.invoke(cli, ["train", "bigram", "--resume", str(out), "--no-progress"],
+                          obj=registry)
+    assert one_line_error(again) == (
+        f"error: run {str(out)!r} has used its 1.5 s budget (train.max_seconds) at step {step}; "
+        f"give --steps above {step} to train it further")
+    more = runner.invoke(cli, ["train", "bigram", "--resume", str(out), "--steps",
+                               str(step + 5), "--no-progress"], obj=registry)
+    assert more.exit_code == 0, more.output
+    assert f", its {step + 5:,} steps ended it (" in more.output
+    assert load_run(registry, out).step == step + 5
+    assert [lr for s, lr in _lr_records(out) if s > step] == [pytest.approx(0.003)] * 5
+
+
+@pytest.mark.slow
+def test_an_interrupted_budgeted_run_resumes_for_the_rest_of_its_budget(registry, small_corpus,
+                                                                        tmp_path):
+    """Ctrl-C after about 2 of 5 seconds, then --resume: about 3 seconds more (not 5), the
+    learning rate going on down from where it was."""
+    from zoo.training.resume import resumed_run_config
+
+    config = build_run_config(registry, {"model": {"name": "bigram"},
+                                         "dataset": {"name": "text"}}, [
+        "train.max_seconds=5", "train.batch_size=2", "train.block_size=8", "train.device=cpu",
+        "train.eval_interval=20", "train.log_interval=5", f"dataset.path={small_corpus}"])
+    out = plan_run_directory(tmp_path / "run", "bigram")
+    started = time.monotonic()
+
+    def interrupt(step):
+        if time.monotonic() - started > 2 and step % 20 == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted):
+        train_run(registry, config, out, progress=False, log=lambda _: None, on_step=interrupt)
+    kept = load_run(registry, out).step
+    lr_before = [lr for s, lr in _lr_records(out) if s <= kept][-1]
+    resumed = resumed_run_config(registry, out)
+    result = train_run(registry, resumed, out, resume=True, progress=False, log=lambda _: None)
+    assert result.ended_by == "budget" and result.steps > kept
+    last = [m for m in read_metrics(out) if m["split"] == "val"][-1]
+    assert 5 <= last["elapsed_s"] < 6.5  # a fresh 5 s budget would end after 7 s
+    assert result.seconds < 4
+    assert [lr for s, lr in _lr_records(out) if s > kept][0] <= lr_before
 
 
 def test_every_architecture_trains_samples_resumes_and_evaluates_through_the_cli(

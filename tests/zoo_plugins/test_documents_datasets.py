@@ -82,14 +82,16 @@ def test_file_documents_are_the_files_as_they_are(two_files, tmp_path):
 
 
 def test_paragraph_documents_are_separated_by_blank_lines(two_files):
-    dataset = TextDataset(TextConfig(path=two_files, documents="paragraph", val_fraction=0.5))
+    dataset = TextDataset(TextConfig(path=two_files, documents="paragraph", val_fraction=0.5,
+                                     shuffle=False))
     assert _documents(dataset) == ["Para one,\n  line two.", "Para two.\nStill two.",
                                    "  emma ", "olivia\nava"]
     assert dataset.texts("val") == ["  emma ", "olivia\nava"]
 
 
 def test_line_documents_are_the_non_blank_lines_stripped(two_files):
-    dataset = TextDataset(TextConfig(path=two_files, documents="line", val_fraction=0.4))
+    dataset = TextDataset(TextConfig(path=two_files, documents="line", val_fraction=0.4,
+                                     shuffle=False))
     assert _documents(dataset) == ["Para one,", "line two.", "Para two.", "Still two.",
                                    "emma", "olivia", "ava"]
     assert dataset.texts("val") == ["emma", "olivia", "ava"]  # int(7 * 0.6) = 4 train
@@ -98,7 +100,7 @@ def test_line_documents_are_the_non_blank_lines_stripped(two_files):
 def test_document_modes_never_cut_a_document(tmp_path):
     path = tmp_path / "items.txt"
     path.write_text("".join(f"item number {i}\n" for i in range(100)), "utf-8")
-    dataset = TextDataset(TextConfig(path=[str(path)], documents="line"))
+    dataset = TextDataset(TextConfig(path=[str(path)], documents="line", shuffle=False))
     assert dataset.texts("train") == [f"item number {i}" for i in range(90)]
     assert dataset.texts("val") == [f"item number {i}" for i in range(90, 100)]
 
@@ -144,7 +146,7 @@ def test_jsonl_gives_one_document_per_record_in_order(tmp_path):
     second = _jsonl(tmp_path / "b.jsonl", ["", json.dumps({"text": "naïve 😀"}),
                                            json.dumps({"text": ""}), "  ",
                                            json.dumps({"text": "last"})])
-    dataset = JsonlDataset(JsonlConfig(path=[first, second]))
+    dataset = JsonlDataset(JsonlConfig(path=[first, second], shuffle=False))
     assert dataset.texts("train") == [f"story {i}\nends." for i in range(8)] + ["naïve 😀"]
     assert dataset.texts("val") == ["last"]  # int(10 * 0.9) = 9 train; empty text skipped
 
@@ -153,7 +155,8 @@ def test_jsonl_reads_the_named_field_with_crlf_and_a_byte_order_mark(tmp_path):
     path = tmp_path / "chat.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + b"".join(
         json.dumps({"body": f"message {i}"}).encode() + b"\r\n" for i in range(4)))
-    dataset = JsonlDataset(JsonlConfig(path=[str(path)], field="body", val_fraction=0.5))
+    dataset = JsonlDataset(JsonlConfig(path=[str(path)], field="body", val_fraction=0.5,
+                                       shuffle=False))
     assert dataset.texts("train") == ["message 0", "message 1"]
     assert dataset.texts("val") == ["message 2", "message 3"]
 

@@ -69,6 +69,8 @@ def train(
     architecture: str,
     *,
     data: PathLike | Iterable[PathLike] = (),
+    val_data: PathLike | Iterable[PathLike] = (),
+    test_data: PathLike | Iterable[PathLike] = (),
     dataset: str | None = None,
     tokenizer: str | None = None,
     config: PathLike | Mapping[str, Any] | None = None,
@@ -94,8 +96,11 @@ def train(
 
     Settings apply in the CLI's order: defaults, ``config`` (a TOML file or a
     dict of sections), the keyword shortcuts, then ``settings`` given as
-    ``**{"model.hidden": 512}`` (``--set model.hidden=512``). A progress bar
-    shows in a terminal and in Jupyter alike (``progress=False`` hides it).
+    ``**{"model.hidden": 512}`` (``--set model.hidden=512``). ``data`` trains
+    the ``text`` dataset on local files (``--data``); ``val_data`` and
+    ``test_data`` give the validation and test splits as files of their own
+    (``--val-data``, ``--test-data``). A progress bar shows in a terminal and
+    in Jupyter alike (``progress=False`` hides it).
     An interrupt (Ctrl-C, or a notebook's stop button) raises
     :class:`zoo.training.interruption.TrainingInterrupted` and keeps the last
     checkpoint.
@@ -121,7 +126,7 @@ def train(
                            f"**{{'model.{key}': value}} (section.key)")
     shortcuts = shortcut_settings({k: v for k, v in given.items() if k != "init_from"})
     layers = config_layers(architecture, dataset=dataset, tokenizer=tokenizer, data=data,
-                           config=config)
+                           val_data=val_data, test_data=test_data, config=config)
     # however the source run is named (init_from=, --set train.init_from, a config file's
     # [train] init_from; later wins), the new run takes its model and tokenizer sections
     init_from = settings.pop("train.init_from", None) or init_from or \

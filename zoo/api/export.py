@@ -1,21 +1,30 @@
-"""An export directory, for notebooks and scripts: its manifest, and sampling with its
-exporter's runtime (onnxruntime for ONNX), never torch."""
+"""An export directory, for notebooks and scripts: its manifest, and sampling, scoring, chat
+and the surprisal view with its exporter's runtime (onnxruntime for ONNX), never torch."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from zoo.analysis.scoring import Scores
 from zoo.api.sampler import Generate, Sampler
 from zoo.config.run import choose_component
 from zoo.config.sections import ComponentChoice
 from zoo.errors import ZooError
 from zoo.registry.host import Registry
-from zoo.runs.export_directory import read_export_manifest
+from zoo.runs.export_directory import MANIFEST_FILE, read_export_manifest
+from zoo.sampling.chat import Feed
+
+
+def is_export(directory: Path) -> bool:
+    """Whether ``directory`` is an export directory (it holds ``manifest.json``), where a
+    command takes a run or an export."""
+    return (Path(directory) / MANIFEST_FILE).is_file()
 
 
 class Export(Sampler):
-    """An export directory and its manifest; ``sample`` and ``stream`` like a :class:`Run`."""
+    """An export directory and its manifest; ``sample``, ``stream``, ``score``, ``chat`` and
+    ``inspect`` (the surprisal view) like a :class:`Run`."""
 
     _title = "zoo export"
 
@@ -35,6 +44,27 @@ class Export(Sampler):
             return texts
 
         return run
+
+    @property
+    def architecture(self) -> str:
+        return str(self.manifest.get("architecture", "model"))
+
+    def _runtime(self, method: str, what: str) -> Any:
+        """The exporter's ``method``, or the error that says its exports cannot ``what``."""
+        found = getattr(self._exporter, method, None)
+        if found is None:
+            raise ZooError(f"the {self.manifest.get('exporter')!r} exporter cannot {what} "
+                           "with its exports; use the run itself")
+        return found
+
+    def _score(self, documents: list[str]) -> Scores:
+        scores: Scores = self._runtime("score", "score text")(self._registry, self.directory,
+                                                               documents)
+        return scores
+
+    def _feed(self) -> tuple[Feed, Any]:
+        feed, tokenizer = self._runtime("feed", "chat")(self._registry, self.directory)
+        return feed, tokenizer
 
     def _dataset_choice(self) -> ComponentChoice:
         recorded = self.manifest.get("dataset")

@@ -1,5 +1,5 @@
 """A trained run, for notebooks and scripts: its model, tokenizer and config, and what can be
-done with it (sample, chat, inspect, evaluate, plot, export, resume)."""
+done with it (sample, score, chat, inspect, evaluate, plot, export, resume)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoo.analysis.scoring import Scores, score_documents
 from zoo.api.export import Export
 from zoo.api.sampler import (
     Generate,
     Sampler,
-    check_sampling_counts,
     log_to_stderr,
-    sampling_settings,
 )
 from zoo.config.run import choose_component
 from zoo.errors import ZooError
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from zoo.config.sections import ComponentChoice
     from zoo.models.loading import LoadedRun
     from zoo.registry.contracts import Tokenizer
-    from zoo.sampling.chat import Chat
+    from zoo.sampling.chat import Feed
     from zoo.training.loop import TrainingResult
 
 PathLike = str | Path
@@ -127,37 +126,6 @@ class Run(Sampler):
     def architecture(self) -> str:
         return str(self.config.model.name)
 
-    def chat(self, *, user: str = "<prompt> ", reply: str = " <ai> ",
-             max_new_tokens: int = 200, temperature: float = 0.8, top_k: int | None = None,
-             top_p: float | None = None, seed: int | None = None) -> Chat:
-        """A conversation with the model (``zoo chat``): ``chat.say(words)`` returns its reply,
-        the model's state carried from turn to turn. Each turn is written
-        ``user + words + reply + the model's reply`` (GruLM's format by default).
-
-        >>> conversation = run.chat(user="First Citizen:\\n", reply="\\nSecond Citizen:\\n",
-        ...                         seed=0, max_new_tokens=10)
-        >>> isinstance(conversation.say("Who goes there?"), str)
-        True
-        """
-        from zoo.sampling.chat import Chat, ChatFormat  # torch
-
-        check_sampling_counts(max_new_tokens, 1)
-        return Chat(self.model, self.tokenizer, sampling_settings(temperature, top_k, top_p),
-                    max_new_tokens, seed, ChatFormat(user, reply))
-
-    def inspect(self, text: str) -> Inspection:
-        """What the model exposes while reading ``text`` (``zoo inspect``): gates, hidden
-        states, attention or its table, as arrays in ``.views`` against ``.tokens``;
-        ``.plot()`` draws them.
-
-        >>> inside = run.inspect("ROMEO:")
-        >>> inside.tokens[:3], sorted(inside.views)
-        (['<|endoftext|>', 'R', 'O'], ['candidate', 'hidden state', 'reset gate', 'update gate'])
-        """
-        from zoo.analysis.inspection import inspect_text  # torch
-
-        return inspect_text(self.model, self.tokenizer, text, self.architecture)
-
     @property
     def samples(self) -> list[dict[str, Any]]:
         """The samples made while training (``train.sample_every``), in step order:
@@ -196,6 +164,25 @@ class Run(Sampler):
             return generate(self.model, self.tokenizer, **options)
 
         return run
+
+    def _score(self, documents: list[str]) -> Scores:
+        from zoo.analysis.model_scoring import model_reader  # torch
+
+        # chunks of the training block size: the transformer attends within them
+        reader = model_reader(self.model, self.config.train.block_size, self.vocab_size)
+        return score_documents(self.tokenizer, documents, reader)
+
+    def _feed(self) -> tuple[Feed, Any]:
+        from zoo.sampling.torch_sampler import ModelFeed  # torch
+
+        return ModelFeed(self.model), self.tokenizer
+
+    def _views(self, text: str) -> Inspection | None:
+        from zoo.analysis.inspection import inspect_text  # torch
+
+        if getattr(self.model, "inspect", None) is None:
+            return None  # the surprisal view alone
+        return inspect_text(self.model, self.tokenizer, text, self.architecture)
 
     def evaluate(self, split: str = "val", batch_size: int = 16, *,
                  progress: bool = True) -> dict[str, Any]:
@@ -272,7 +259,7 @@ class Run(Sampler):
         rows = [("architecture", self.architecture), ("parameters", f"{self.parameters:,}"),
                 ("tokenizer", f"{self.config.tokenizer.name} (vocab {self.vocab_size})"),
                 ("dataset", self.config.dataset.name),
-                ("step", f"{self.step} of {self.config.train.steps}")]
+                ("step", f"{self.step} of {self.config.train.length()}")]
         if last:
             rows.append(("val loss", f"{last[-1]['loss']:.4f} nats/token, "
                                      f"{last[-1]['bits_per_char']:.3f} bits/char"))

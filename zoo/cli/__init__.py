@@ -20,6 +20,7 @@ from zoo.cli.inspect_command import inspect_command
 from zoo.cli.list_command import list_command
 from zoo.cli.plugin_command import plugin_command
 from zoo.cli.sample_command import sample_command
+from zoo.cli.score_command import score_command
 from zoo.cli.serve_command import serve_command
 from zoo.cli.show_command import show_command
 from zoo.cli.train_command import train_command
@@ -40,6 +41,7 @@ def cli() -> None:
     zoo show runs/NAME        what a run is; --samples: the text it wrote as it learned
     zoo inspect runs/NAME     gates, hidden states or attention on a text, drawn
     zoo eval runs/NAME        held-out loss, perplexity, bits/char, accuracy
+    zoo score RUN FILE...     how well a run (or an export) predicts any text
     zoo compare RUN RUN ...   one table and loss curves for several runs
     zoo export RUN --onnx     the one-token step as ONNX, for onnxruntime
     zoo sample --onnx DIR     sample from an export without torch
@@ -54,6 +56,7 @@ cli.add_command(chat_command)
 cli.add_command(show_command)
 cli.add_command(inspect_command)
 cli.add_command(eval_command)
+cli.add_command(score_command)
 cli.add_command(compare_command)
 cli.add_command(export_command)
 cli.add_command(serve_command)

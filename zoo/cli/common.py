@@ -27,6 +27,8 @@ from zoo.registry.host import default_registry as get_registry
 _OS_ADVICE = {
     errno.ENOSPC: "free some space and run the command again",
     errno.EDQUOT: "free some space within your quota and run the command again",
+    errno.EFBIG: "it grew past your file-size limit (ulimit -f) or what the file system "
+                 "allows; raise the limit or write somewhere else",
     errno.EROFS: "make it writable, or write somewhere else (--out)",
     errno.EACCES: "check its permissions, or write somewhere else (--out)",
     errno.EPERM: "check its permissions, or write somewhere else (--out)",

@@ -25,6 +25,7 @@ def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[
             "version": c.provider.version,
             "plugin": c.provider.plugin,
             "config": dataclasses.asdict(c.default_config()),
+            "train_defaults": dict(c.train_defaults),
         }
         for c in api.components(kind, pattern, registry=registry)
     ]
@@ -40,6 +41,30 @@ def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[
         if kind in (None, c.kind)
     ]
     return {"components": components, "broken": broken, "conflicts": conflicts}
+
+
+def _settings(values: dict[str, Any]) -> str:
+    """``lr=0.002, weight_decay=0.1, stateful=true``: train settings as ``--set`` takes them."""
+    def shown(value: Any) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{key}={shown(value)}" for key, value in values.items())
+
+
+def _show_train_defaults(components: list[dict[str, Any]]) -> None:
+    """Under the table, the train settings each architecture shown suggests (``zoo train``
+    starts from them); for one architecture alone, also that it suggests none."""
+    suggesting = [c for c in components if c["train_defaults"]]
+    if suggesting:
+        click.echo("\ntrain defaults suggested (zoo train uses them; --set train.KEY=VALUE "
+                   "wins):")
+        click.echo(text_table([[f"  {c['name']}", _settings(c["train_defaults"])]
+                               for c in suggesting]))
+    elif len(components) == 1 and components[0]["kind"] == "architecture":
+        click.echo(f"\n{components[0]['name']} suggests no train defaults: zoo train uses the "
+                   "train section's own")
 
 
 @click.command("list")
@@ -62,6 +87,7 @@ def list_command(ctx: click.Context, pattern: str | None, kind: str | None, as_j
         click.echo("no components match" + (f" {pattern!r}" if pattern else ""))
     else:
         click.echo(text_table(rows))
+    _show_train_defaults(listing["components"])
     for conflict in listing["conflicts"]:
         click.echo(f"\nconflict: {conflict['error']}")
     if listing["broken"]:

@@ -1,4 +1,5 @@
-"""``zoo sample RUN`` or ``zoo sample --onnx DIR``: text from a trained run or an export."""
+"""``zoo sample RUN|EXPORT`` (or ``--onnx DIR``): text from a trained run or an export, and
+``-i``, the chat loop with no turn markers."""
 
 from __future__ import annotations
 
@@ -9,16 +10,17 @@ from typing import Any
 
 import click
 
-from zoo.api import load, load_export
+from zoo.cli.chat_command import talk
 from zoo.cli.columns import side_by_side
-from zoo.cli.common import registry_from
+from zoo.cli.sources import load_source
 from zoo.errors import ZooError
 
 
 @click.command("sample")
-@click.argument("run", type=click.Path(path_type=Path), required=False)
+@click.argument("run", metavar="RUN|EXPORT", type=click.Path(path_type=Path), required=False)
 @click.option("--onnx", "onnx_dir", type=click.Path(path_type=Path),
-              help="Sample from this export directory with onnxruntime (no torch).")
+              help="Sample from this export directory with onnxruntime (no torch); the same "
+                   "as giving the export directory as RUN|EXPORT.")
 @click.option("--prompt", default="",
               help="Text to continue (default: start a new document, after the end-of-text "
                    "token; a tokenizer without one starts from a newline).")
@@ -40,17 +42,21 @@ from zoo.errors import ZooError
               help="Keep going past the end-of-text token instead of ending the sample.")
 @click.option("--novelty", is_flag=True,
               help="Say how many samples are new and how many are in the training data.")
+@click.option("-i", "--interactive", is_flag=True,
+              help="Read prompts from the terminal, one a line, and continue each, the "
+                   "model's state carried from one to the next (zoo chat with no turn markers).")
 @click.option("--device", help="auto, cpu (default), cuda or mps; a run only (an export "
               "runs on onnxruntime's CPU).")
 @click.pass_context
 def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, prompt: str,
                    max_new_tokens: int, temperature: str, top_k: int | None,
                    top_p: float | None, seed: int | None, num_samples: int,
-                   stop: tuple[str, ...], ignore_eot: bool, novelty: bool,
+                   stop: tuple[str, ...], ignore_eot: bool, novelty: bool, interactive: bool,
                    device: str | None) -> None:
-    """Sample text from the trained run in directory RUN, or from an export with --onnx DIR."""
+    """Sample text from the trained run or the export in RUN|EXPORT (an export directory, one
+    with manifest.json, samples with onnxruntime, without torch)."""
     if (run is None) == (onnx_dir is None):
-        raise ZooError("give a run directory, or --onnx EXPORT_DIR (not both)")
+        raise ZooError("give a run or an export directory, or --onnx EXPORT_DIR (not both)")
     if onnx_dir is not None and device not in (None, "cpu"):
         raise ZooError(f"--device {device}: an export samples on onnxruntime's CPU provider; "
                        "drop --device, or sample the run itself on that device")
@@ -58,10 +64,21 @@ def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, 
     if len(temperatures) > 1 and (num_samples > 1 or novelty):
         raise ZooError("several --temperature values give one sample each; drop "
                        "--num-samples and --novelty, or give one temperature")
-    registry = registry_from(ctx)
+    if interactive:
+        refused = [name for name, given in [
+            ("--prompt", prompt), ("--num-samples", num_samples > 1), ("--novelty", novelty),
+            ("--stop", stop), ("--ignore-eot", ignore_eot),
+            ("several --temperature values", len(temperatures) > 1)] if given]
+        if refused:
+            raise ZooError(f"-i reads each prompt from the terminal: drop {', '.join(refused)}")
     # an export samples with onnxruntime and numpy only: torch is never imported
-    source = (load_export(onnx_dir, registry=registry) if onnx_dir is not None
-              else load(run, device or "cpu", registry=registry))  # type: ignore[arg-type]
+    source = load_source(ctx, onnx_dir or run, device,  # type: ignore[arg-type]
+                         export=onnx_dir is not None)
+    if interactive:
+        talk(source.chat(user="", reply="", max_new_tokens=max_new_tokens,
+                         temperature=temperatures[0], top_k=top_k, top_p=top_p, seed=seed),
+             "", echo_words=True)
+        return
     options: dict[str, Any] = {"max_new_tokens": max_new_tokens, "temperature": temperatures[0],
                                "top_k": top_k, "top_p": top_p, "seed": seed, "stop": stop,
                                "ignore_end_of_text": ignore_eot}

@@ -18,6 +18,9 @@ from zoo.config.values import field_comments, parse_override
 from zoo.errors import ZooError
 from zoo.training.interruption import TrainingInterrupted, interrupt_on_sigterm
 
+if typing.TYPE_CHECKING:
+    from zoo.training.loop import TrainingResult
+
 #: What ``--resume`` may change; everything else is fixed by the run.
 RESUMABLE = ("steps", "device")
 
@@ -40,6 +43,8 @@ def _shortcut_option(name: str, annotation: Any, comment: str
     if typing.get_origin(annotation) is list:  # --logger NAME, repeatable
         return [f"--{name.removesuffix('s')}", name], {"multiple": True, "metavar": "NAME",
                                                         "help": help_text}
+    if annotation == int | None:  # --steps: a number, or not given
+        annotation = int
     if annotation in (int, float):
         return [declaration], {"type": annotation, "help": help_text}
     if name == "init_from":
@@ -64,6 +69,12 @@ def shortcut_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--tokenizer", help="Tokenizer name (default: char).")
 @click.option("--data", multiple=True, metavar="PATH",
               help="Train on local UTF-8 file(s) with the text dataset; repeatable.")
+@click.option("--val-data", multiple=True, metavar="PATH",
+              help="Validate on these file(s) (dataset.val_path); all of --data then trains; "
+                   "repeatable.")
+@click.option("--test-data", multiple=True, metavar="PATH",
+              help="Keep these file(s) as the test split for zoo eval --split test "
+                   "(dataset.test_path); repeatable.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path),
               help="TOML file with [model], [tokenizer], [dataset] and [train] tables.")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
@@ -76,7 +87,8 @@ def shortcut_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @click.pass_context
 def train_command(ctx: click.Context, architecture: str, dataset: str | None,
-                  tokenizer: str | None, data: tuple[str, ...], config_file: Path | None,
+                  tokenizer: str | None, data: tuple[str, ...], val_data: tuple[str, ...],
+                  test_data: tuple[str, ...], config_file: Path | None,
                   overrides: tuple[str, ...], out: Path | None, progress: bool,
                   resume_dir: Path | None, **shortcuts: Any) -> None:
     """Train ARCHITECTURE (e.g. gru-tied) and write a run directory.
@@ -92,7 +104,8 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
         with interrupt_on_sigterm():  # SIGTERM (timeout, docker stop, Slurm) is Ctrl-C
             if resume_dir is not None:
                 _refuse_fixed_settings({
-                    "dataset": dataset, "tokenizer": tokenizer, "data": data, "config": config_file,
+                    "dataset": dataset, "tokenizer": tokenizer, "data": data,
+                    "val_data": val_data, "test_data": test_data, "config": config_file,
                     "set": overrides, "out": out,
                     **{k: v is not None for k, v in shortcuts.items() if k not in RESUMABLE}})
                 run = Run(resume_dir, registry).resume(
@@ -101,9 +114,10 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
             else:
                 settings: dict[str, Any] = {f"{section}.{key}": value
                             for section, key, value in map(parse_override, overrides)}
-                run = train(architecture, data=data, dataset=dataset, tokenizer=tokenizer,
-                            config=config_file, out=out, progress=progress, registry=registry,
-                            log=log, **shortcuts, **settings)
+                run = train(architecture, data=data, val_data=val_data, test_data=test_data,
+                            dataset=dataset, tokenizer=tokenizer, config=config_file, out=out,
+                            progress=progress, registry=registry, log=log, **shortcuts,
+                            **settings)
     except TrainingInterrupted as interrupted:
         click.echo(f"\n{interrupted}", err=True)
         ctx.exit(130)
@@ -115,7 +129,18 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     result = run.training
     if result is not None and DistributedContext.from_environment().is_main:
         evaluation = result.final_eval
-        click.echo(f"done: {result.steps} steps in {result.seconds:.0f}s "
+        click.echo(f"done: {result.steps:,} steps in {result.seconds:.0f}s"
+                   f"{_what_ended(result)} "
                    f"({result.tokens_per_second:,.0f} tokens/s); val loss "
                    f"{evaluation['loss']:.4f}, bits/char {evaluation['bits_per_char']:.3f}\n"
                    f"sample it: zoo sample {run.directory}")
+
+
+def _what_ended(result: TrainingResult) -> str:
+    """``, the 120 s budget ended it`` or ``, its 5,000 steps ended it``: said of a run with
+    a time budget, which either could end; nothing for a run that only steps end."""
+    if not result.budget_s or result.ended_by is None:
+        return ""
+    if result.ended_by == "budget":
+        return f", the {result.budget_s:g} s budget ended it"
+    return f", its {result.steps:,} steps ended it"

@@ -59,8 +59,12 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, registry: Registry, data: dict[str, Any]) -> RunConfig:
-        """Rebuild from :meth:`to_dict` output, validating against the installed plugins."""
-        return build_run_config(registry, data)
+        """Rebuild from :meth:`to_dict` output, validating against the installed plugins.
+
+        ``data`` is a recorded config: a key it lacks (a run recorded before the
+        key existed) takes its component's ``OLD_RUN_DEFAULTS`` value.
+        """
+        return build_run_config(registry, data, recorded=True)
 
 
 def choose_component(
@@ -72,6 +76,7 @@ def choose_component(
     section: str,
     recorded: Any = None,
     made: str = "this run",
+    from_record: bool = False,
 ) -> ComponentChoice:
     """Component ``name`` of ``kind`` with its config: the defaults with ``values`` applied.
 
@@ -79,23 +84,42 @@ def choose_component(
     (``section`` names the keys in errors). ``recorded`` is the provider a run
     or export ``made`` with it stored, so that a missing plugin's error names
     the package to install (see :meth:`Registry.get_recorded`).
+
+    ``from_record``: ``values`` are what a run or export recorded. A key they
+    lack was added to the component after it was made, and takes the value
+    in the config class's ``OLD_RUN_DEFAULTS`` (a dict, where there is one):
+    the behaviour the component had before, which a new default may not keep.
     """
     component = registry.get_recorded(kind, name, recorded, made)
     owner = f"{kind} {component.name!r}"
+    if from_record:
+        values = {**getattr(component.config, "OLD_RUN_DEFAULTS", {}), **values}
     config = apply_values(component.default_config(), values, section, owner)
     return ComponentChoice(component.name, config)
+
+
+#: A key every run's ``config.json`` holds beside its sections, and that no config file or
+#: ``config_layers`` can hold (they take the four sections only).
+RECORD_KEY = "vocab_size"
 
 
 def build_run_config(
     registry: Registry,
     layers: dict[str, Any] | None = None,
     overrides: list[str] | tuple[str, ...] = (),
+    *,
+    recorded: bool | None = None,
 ) -> RunConfig:
     """Resolve a run config from nested section dicts (TOML-shaped) and ``--set`` strings.
 
     A component section may carry ``name`` (the component); ``model.name`` is
-    the architecture. Later overrides win.
+    the architecture. Later overrides win. ``recorded``: the layers are a
+    run's ``config.json``, whose missing keys take their components' old
+    defaults (see :func:`choose_component`); unset, layers holding
+    :data:`RECORD_KEY` are one.
     """
+    if recorded is None:
+        recorded = RECORD_KEY in (layers or {})
     values: dict[str, dict[str, Any]] = {s: dict((layers or {}).get(s, {})) for s in SECTIONS}
     for section, changes in parse_overrides(overrides).items():
         values[section].update(changes)
@@ -107,7 +131,7 @@ def build_run_config(
         if name is None:
             raise ZooError("no architecture given; run `zoo list --kind architecture` to see them")
         choices[section] = choose_component(registry, kind, str(name), values[section],
-                                            section=section)
+                                            section=section, from_record=recorded)
     train_defaults = registry.get("architecture", choices["model"].name).train_defaults
     train = apply_values(
         TrainConfig(), {**train_defaults, **values["train"]}, "train", "the training loop"
@@ -125,13 +149,36 @@ def as_overrides(settings: Mapping[str, Any]) -> list[str]:
     return overrides
 
 
+def _absolute(paths: PathLike | Iterable[PathLike]) -> list[str]:
+    """One path or several, each made absolute (globs too: the text dataset expands them)."""
+    return [str(Path(p).absolute()) for p in ([paths] if isinstance(paths, str | Path) else paths)]
+
+
+def _held_out_files(paths: PathLike | Iterable[PathLike], option: str) -> list[str]:
+    """:func:`_absolute`, after checking that each file or folder exists (globs match later).
+
+    A run reads its test files only when ``zoo eval --split test`` asks for them, so a
+    mistyped name is caught here, before training, not hours later.
+    """
+    files = _absolute(paths)
+    for file in files:
+        if not any(ch in file for ch in "*?[") and not Path(file).exists():
+            raise ZooError(f"{option} {file!r} does not exist; check the path")
+    return files
+
+
 def config_layers(architecture: str, *, dataset: str | None = None,
                   tokenizer: str | None = None, data: PathLike | Iterable[PathLike] = (),
+                  val_data: PathLike | Iterable[PathLike] = (),
+                  test_data: PathLike | Iterable[PathLike] = (),
                   config: PathLike | Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """TOML-shaped sections from a config file or dict and the component choices (choices win).
 
-    ``data`` selects the ``text`` dataset on those files, stored as absolute
-    paths so that the run evaluates from any directory.
+    ``data`` selects the ``text`` dataset on those files (a config's other
+    ``text`` settings stay); ``val_data`` and ``test_data`` are the dataset's
+    ``val_path`` and ``test_path``, held-out files of ``text``, ``jsonl`` or
+    any dataset with those keys. All are stored as absolute paths so that
+    the run evaluates from any directory.
     """
     layers: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     given = read_toml(Path(config)) if isinstance(config, str | Path) else (config or {})
@@ -141,16 +188,25 @@ def config_layers(architecture: str, *, dataset: str | None = None,
                            f"{', '.join(SECTIONS)}")
         layers[section].update(values)
     layers["model"]["name"] = architecture
-    paths = [str(Path(p).absolute()) for p in ([data] if isinstance(data, str | Path) else data)]
+    paths = _absolute(data)
     if paths:
         if dataset not in (None, "text"):
             raise ZooError(f"data= reads local files with the text dataset, not {dataset!r}")
+        if layers["dataset"].get("name", "text") != "text":
+            layers["dataset"] = {}  # another dataset's settings do not apply to text
         dataset = "text"
-        layers["dataset"] = {"path": paths}
+        layers["dataset"]["path"] = paths
     if dataset is not None:
         if layers["dataset"].get("name", dataset) != dataset:
             layers["dataset"] = {k: v for k, v in layers["dataset"].items() if k == "path"}
         layers["dataset"]["name"] = dataset
+    held_out = {"val_path": _held_out_files(val_data, "--val-data"),
+                "test_path": _held_out_files(test_data, "--test-data")}
+    if any(held_out.values()) and "name" not in layers["dataset"]:
+        raise ZooError("validation and test files (--val-data, --test-data) hold out part of "
+                       "your own data; give its training files too: --data FILE, or --dataset "
+                       "jsonl --set dataset.path=FILE")
+    layers["dataset"].update({key: files for key, files in held_out.items() if files})
     if tokenizer is not None:
         if layers["tokenizer"].get("name", tokenizer) != tokenizer:
             layers["tokenizer"] = {}

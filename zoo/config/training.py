@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from zoo.config.values import require
 from zoo.errors import ZooError
 
+#: A run's steps when it is given neither ``steps`` nor a time budget (``max_seconds``).
+DEFAULT_STEPS = 1200
+
 
 @dataclass
 class TrainConfig:
     """How the one training loop runs, whatever the architecture."""
 
-    steps: int = 1200  # optimizer steps in the run
+    steps: int | None = None  # optimizer steps; unset: until max_seconds ends the run, or 1200
     batch_size: int = 64  # sequences per step
     block_size: int = 64  # tokens per training window (the BPTT length for RNNs)
     lr: float = 3e-3  # peak learning rate, reached after warmup
@@ -23,13 +26,13 @@ class TrainConfig:
     beta2: float = 0.99  # AdamW second-moment decay
     grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
     eval_interval: int = 200  # steps between evaluations (and checkpoints)
-    eval_batches: int = 16  # validation batches per evaluation
+    eval_batches: int = 16  # validation batches per evaluation (a small split: all of it)
     log_interval: int = 10  # steps between training-loss lines in metrics.jsonl
     seed: int = 1337  # seeds torch and the batch sampler
     device: str = "auto"  # auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps
     stateful: bool = False  # contiguous streams with hidden state carried across batches (TBPTT)
     compile: bool = False  # wrap the model in torch.compile for training
-    max_seconds: float = 0.0  # wall-clock budget; the cosine decay follows time; 0 means off
+    max_seconds: float = 0.0  # the run's time budget in seconds; without steps, its length; 0: off
     init_from: str | None = None  # a run whose weights and tokenizer this one starts from
     sample_every: int = 0  # steps between samples made while training (in metrics.jsonl); 0: off
     sample_prompt: str = ""  # the text those samples continue; "" starts a new document
@@ -49,6 +52,26 @@ class TrainConfig:
         require(self, "beta2", at_least=0, below=1)
         # numpy's generators take seeds up to 2**64 - 1; torch adds the rank to it
         require(self, "seed", at_least=0, below=2**63)
+
+    @property
+    def step_limit(self) -> int | None:
+        """The step that ends the run: ``steps`` when given; with none, no step limit when a
+        time budget (``max_seconds``) ends the run, else :data:`DEFAULT_STEPS`.
+
+        ``steps`` stays None in the config (and in a run's ``config.json``) when it was not
+        given, so that a budgeted run's length is its budget; a run recorded before it
+        could be None holds the number it trained to.
+        """
+        if self.steps is not None:
+            return self.steps
+        return None if self.max_seconds > 0 else DEFAULT_STEPS
+
+    def length(self) -> str:
+        """The run's length in words: ``1200``, ``a 120 s budget`` or ``5000 or a 120 s
+        budget`` (``zoo show``'s "step N of ...")."""
+        limit = self.step_limit
+        budget = f"a {self.max_seconds:g} s budget" if self.max_seconds > 0 else ""
+        return " or ".join(part for part in (str(limit) if limit else "", budget) if part)
 
 
 def check_schedule(train: TrainConfig) -> None:

@@ -148,40 +148,75 @@ def batch_sampler(
     return kind(stream, train.block_size, train.batch_size, train.seed, rank, world_size)
 
 
-def evaluation_batches(
-    stream: TokenStream, block_size: int, batch_size: int, num_batches: int,
-    rank: int = 0, world_size: int = 1, rows: str = "packed",
-) -> Iterator[Batch]:
-    """Fixed windows (or padded document rows) spread evenly over ``stream``; each rank
-    takes every world_size-th batch.
+#: A validation split of at most this many batches (of the run's ``batch_size``) is evaluated
+#: whole at every evaluation while training, so the loss shown is ``zoo eval``'s.
+WHOLE_SPLIT_BATCHES = 256
 
-    The same rows at every evaluation, so successive numbers compare like with like.
+
+class WindowBatches:
+    """Batches of fixed windows, in order, the same at every pass (a reusable iterable).
+
+    ``windows`` are the starts of packed windows (N,), or padded document rows
+    (N, 2) from :func:`stream_windows` with ``padded``; ``len()`` counts this
+    rank's batches: each rank of ``world_size`` takes every world_size-th one.
     """
-    count = batch_size * num_batches
-    if rows == "padded":
-        windows = stream_windows(stream, block_size)
-        chosen = windows[np.linspace(0, len(windows) - 1, min(count, len(windows))).astype(int)]
-    else:
-        starts = np.linspace(0, len(stream.ids) - block_size - 1, count).astype(np.int64)
-    for index, first in enumerate(range(0, count, batch_size)):
-        if index % world_size != rank:
-            continue
-        if rows != "padded":
-            yield _windows(stream.ids, starts[first : first + batch_size], block_size)
-        elif first < len(chosen):
-            yield stream_rows(stream, chosen[first : first + batch_size])
+
+    def __init__(self, stream: TokenStream, windows: np.ndarray, block_size: int,
+                 batch_size: int, *, padded: bool, rank: int = 0, world_size: int = 1) -> None:
+        self.stream, self.windows, self.padded = stream, windows, padded
+        self.block_size, self.batch_size = block_size, batch_size
+        self.total = -(-len(windows) // batch_size)  # batches over all ranks
+        self.firsts = range(0, len(windows), batch_size)[rank::world_size]
+
+    def __len__(self) -> int:
+        return len(self.firsts)
+
+    def __iter__(self) -> Iterator[Batch]:
+        for first in self.firsts:
+            chosen = self.windows[first : first + self.batch_size]
+            if self.padded:
+                yield stream_rows(self.stream, chosen)
+            else:
+                yield _windows(self.stream.ids, chosen, self.block_size)
 
 
 def consecutive_batches(stream: TokenStream, block_size: int, batch_size: int,
-                        rows: str = "packed") -> Iterator[Batch]:
-    """Every token once: non-overlapping windows over the whole stream (a last partial
-    window is left out), or every padded document row in order."""
+                        rows: str = "packed", rank: int = 0, world_size: int = 1
+                        ) -> WindowBatches:
+    """Every token once (``zoo eval``'s batches): non-overlapping windows over the whole
+    stream (a last partial window is left out), or every padded document row in order.
+
+    The windows are found once, here; ``len()`` is the number of batches.
+    """
     if rows == "padded":
         windows = stream_windows(stream, block_size)
-        for first in range(0, len(windows), batch_size):
-            yield stream_rows(stream, windows[first : first + batch_size])
-        return
-    usable = (len(stream.ids) - 1) // block_size
-    starts = np.arange(usable, dtype=np.int64) * block_size
-    for first in range(0, usable, batch_size):
-        yield _windows(stream.ids, starts[first : first + batch_size], block_size)
+    else:
+        windows = np.arange((len(stream.ids) - 1) // block_size, dtype=np.int64) * block_size
+    return WindowBatches(stream, windows, block_size, batch_size, padded=rows == "padded",
+                         rank=rank, world_size=world_size)
+
+
+def evaluation_batches(
+    stream: TokenStream, block_size: int, batch_size: int, num_batches: int,
+    rank: int = 0, world_size: int = 1, rows: str = "packed",
+    whole_up_to: int = WHOLE_SPLIT_BATCHES,
+) -> WindowBatches:
+    """The validation batches of every evaluation while training; each rank takes every
+    world_size-th batch.
+
+    A split of at most ``max(whole_up_to, num_batches)`` batches is evaluated
+    whole, in :func:`consecutive_batches`' windows (``zoo eval``'s); a larger one
+    in ``num_batches`` batches of fixed windows (or padded document rows) spread
+    evenly over it. The same rows at every evaluation, so successive numbers
+    compare like with like.
+    """
+    whole = consecutive_batches(stream, block_size, batch_size, rows, rank, world_size)
+    if whole.total <= max(whole_up_to, num_batches):
+        return whole
+    count = batch_size * num_batches
+    if rows == "padded":  # more rows than count: the windows of a whole pass, spread
+        windows = whole.windows[np.linspace(0, len(whole.windows) - 1, count).astype(int)]
+    else:
+        windows = np.linspace(0, len(stream.ids) - block_size - 1, count).astype(np.int64)
+    return WindowBatches(stream, windows, block_size, batch_size, padded=rows == "padded",
+                         rank=rank, world_size=world_size)

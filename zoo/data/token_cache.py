@@ -6,12 +6,13 @@ runs. ``KEY`` is a hash of the text of every split and of the files the
 trained tokenizer saves, so a changed corpus or a differently trained
 tokenizer gets a new entry and a stale one is never read. An entry is
 written atomically (:func:`zoo.files.atomic.atomic_directory`); every use of the
-cache removes the temporaries that killed processes left in ``tokens/``.
+cache removes the temporaries that killed processes left in ``tokens/``. A
+cache that cannot be written is no error, but a full disk is, with the entry
+named and nothing half-written left.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from platformdirs import user_cache_dir
 
 from zoo.data.streams import TokenStream, encode_documents
 from zoo.files import atomic
+from zoo.files.write_errors import DISK_FULL
 from zoo.registry.contracts import SPLITS, Dataset, Tokenizer
 
 CACHE_FORMAT = 2  # 2: documents separated by the end-of-text token
@@ -41,7 +43,8 @@ def tokenizer_fingerprint(tokenizer: Tokenizer) -> str:
     """A hash of the tokenizer's type and of everything its ``save`` writes."""
     digest = hashlib.sha256(f"{type(tokenizer).__module__}.{type(tokenizer).__qualname__}".encode())
     with tempfile.TemporaryDirectory() as scratch:
-        tokenizer.save(Path(scratch))
+        with atomic.naming_write_failures(Path(scratch)):  # whatever the tokenizer's writer raised
+            tokenizer.save(Path(scratch))
         for path in sorted(Path(scratch).rglob("*")):
             if path.is_file():
                 digest.update(path.relative_to(scratch).as_posix().encode())
@@ -73,9 +76,14 @@ def cached_splits(
     if (entry / "meta.json").exists():
         return _read_entry(entry)
     streams = {split: encode_documents(tokenizer, texts[split]) for split in SPLITS}
-    # An unwritable cache, or another process writing the same entry first, is no error.
-    with contextlib.suppress(OSError):
+    try:
         _write_entry(entry, streams)
+    except OSError as error:
+        # A full disk is said (the next write would fail too); an unwritable cache, or
+        # another process writing the same entry first, is no error.
+        if error.errno in DISK_FULL:
+            raise OSError(error.errno, f"{error.strerror} (the token cache; ZOO_CACHE=DIR "
+                          "moves it to another disk)", error.filename) from error
     return streams
 
 

@@ -12,6 +12,11 @@ mid-write leaves its temporary behind; the next atomic write in the same
 directory removes the ones whose process is no longer alive and whose lock is
 free, and never the temporaries of a live process (not even one in another
 PID namespace sharing the directory: its lock is still held).
+
+Whatever fails inside a write (Python's own OSError, safetensors' or numpy's
+report of a full disk) leaves as the OSError behind it
+(:func:`zoo.files.write_errors.os_error_behind`), naming the file as the user
+knows it, never its temporary.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from zoo.files.write_errors import os_error_behind
 
 if sys.platform != "win32":
     import fcntl
@@ -80,6 +87,41 @@ def final_path(path: str) -> str:
         held = match["name"] if match else None
         parts.append(match["name"] if match else part)
     return str(Path(*parts)) if parts else path
+
+
+def write_failure(error: Exception, path: Path) -> OSError | None:
+    """``error``, raised while ``path`` was written, as the OSError to raise instead.
+
+    It keeps the errno of the failure behind ``error`` and names the file as
+    the user knows it: the file the failure names with its temporaries named
+    as what they become, or ``path`` itself when it names none (a library's
+    error, a failed ``write``). ``error`` itself when that changes nothing;
+    None when ``error`` is no failure of the operating system (a bug, a
+    ZooError), which is then raised as it is.
+    """
+    behind = os_error_behind(error, Path(path).parent)
+    if behind is None:
+        return None
+    first, second = (final_path(os.fsdecode(name)) if isinstance(name, str | bytes | os.PathLike)
+                     else name
+                     for name in (behind.filename, behind.filename2))
+    if first in (None, ""):
+        first, second = final_path(os.fspath(path)), None
+    if behind is error and (first, second) == (error.filename, error.filename2):
+        return error
+    return OSError(behind.errno, behind.strerror, first, None, second)
+
+
+@contextlib.contextmanager
+def naming_write_failures(path: Path) -> Iterator[None]:
+    """Raise any failure of the write of ``path`` inside as :func:`write_failure` gives it."""
+    try:
+        yield
+    except Exception as error:
+        failure = write_failure(error, path)
+        if failure is None or failure is error:
+            raise
+        raise failure from error
 
 
 def temporary_name(name: str) -> str:
@@ -181,22 +223,25 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``path`` atomically.
 
     The file gets the mode a plain ``open`` would give it, whatever the writer
-    used (safetensors creates its files 0600).
+    used (safetensors creates its files 0600). A failure (a full disk) leaves
+    ``path`` as it was and no temporary, and is raised as :func:`write_failure`
+    gives it.
     """
     path = Path(path)
-    holder = make_temporary_directory(path.parent, path.name)
-    held = lock(holder)
-    temp = holder / path.name
-    try:
-        yield temp
-        with open(temp, "rb+") as handle:
-            fsync_file(handle, temp)
-        _make_readable(temp, 0o666)
-        os.replace(temp, path)
-        fsync_directory(path.parent)
-    finally:
-        remove_path(holder)
-        unlock(held)
+    with naming_write_failures(path):
+        holder = make_temporary_directory(path.parent, path.name)
+        held = lock(holder)
+        temp = holder / path.name
+        try:
+            yield temp
+            with open(temp, "rb+") as handle:
+                fsync_file(handle, temp)
+            _make_readable(temp, 0o666)
+            os.replace(temp, path)
+            fsync_directory(path.parent)
+        finally:
+            remove_path(holder)
+            unlock(held)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -206,7 +251,7 @@ def write_text(path: Path, text: str) -> None:
 
 def append_line(path: Path, line: str) -> None:
     """Append one line and flush it to disk (a log that a crash can only truncate at a line)."""
-    with open(path, "a", encoding="utf-8") as handle:
+    with naming_write_failures(path), open(path, "a", encoding="utf-8") as handle:
         handle.write(line.rstrip("\n") + "\n")
         handle.flush()
         fsync_file(handle, path)
@@ -233,18 +278,21 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     """Yield a temporary directory to fill; on success it becomes ``path``.
 
     ``path`` must not exist yet, or be an empty directory: nothing a user made
-    is ever replaced (a non-empty ``path`` makes the rename fail).
+    is ever replaced (a non-empty ``path`` makes the rename fail). A failure
+    leaves no temporary, and is raised as :func:`write_failure` gives it (naming
+    the file that failed, or else ``path``).
     """
     path = Path(path)
-    temp = make_temporary_directory(path.parent, path.name)
-    _make_readable(temp, 0o777)
-    held = lock(temp)
-    try:
-        yield temp
-        fsync_tree(temp)
-        os.rename(temp, path)
-        fsync_directory(path.parent)
-    finally:
-        if temp.exists():
-            remove_path(temp)
-        unlock(held)
+    with naming_write_failures(path):
+        temp = make_temporary_directory(path.parent, path.name)
+        _make_readable(temp, 0o777)
+        held = lock(temp)
+        try:
+            yield temp
+            fsync_tree(temp)
+            os.rename(temp, path)
+            fsync_directory(path.parent)
+        finally:
+            if temp.exists():
+                remove_path(temp)
+            unlock(held)

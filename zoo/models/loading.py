@@ -21,6 +21,7 @@ from zoo.files.reading import (
     load_tokenizer_files,
     reading,
 )
+from zoo.models.fitting import file_shapes, first_misfit, model_shapes
 from zoo.registry.contracts import Tokenizer
 from zoo.registry.factory import build_model, build_tokenizer
 from zoo.registry.host import Registry
@@ -36,7 +37,11 @@ from zoo.version import __version__
 
 
 def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:
-    """Replace ``model.safetensors`` atomically with the model's current weights."""
+    """Replace ``model.safetensors`` atomically with the model's current weights.
+
+    A full disk leaves the last checkpoint as it was and raises an OSError
+    naming the file (:func:`zoo.files.atomic.write_failure`).
+    """
     metadata = {"step": str(step), "zoo_version": __version__}
     with atomic.atomic_path(run_dir / MODEL_FILE) as temp:
         save_model(model, str(temp), metadata=metadata)
@@ -79,6 +84,13 @@ def load_run(registry: Registry, run_dir: str | Path, device: str = "cpu") -> Lo
     model = build_model(registry, run_config.model, vocab_size)
     recovery = (f"restore it from a copy, or re-train (`zoo train --resume {run_dir}` "
                 f"continues from {RESUME_FILE} if that is intact)")
+    with reading(weights, "the checkpoint", recovery):
+        misfit = first_misfit(model_shapes(model), file_shapes(weights), MODEL_FILE,
+                              every_name=False)  # tied weights are stored once
+    if misfit is not None:
+        raise ZooError(f"run {str(run_dir)!r}: {MODEL_FILE} does not fit the model {CONFIG_FILE} "
+                       f"describes ({misfit}); restore the run's {CONFIG_FILE} and {MODEL_FILE} "
+                       "from a copy, or re-train")
     with reading(weights, "the checkpoint", recovery):
         # strict: weights of a differently sized model are refused, not half-loaded
         load_model(model, str(weights), strict=True, device=device)

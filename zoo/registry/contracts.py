@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+#: The splits every dataset has.
 SPLITS = ("train", "val")
+#: The splits a dataset may have; ``texts(split)`` raises ``KeyError`` for one it has not.
+OPTIONAL_SPLITS = ("test",)
 
 
 @runtime_checkable
@@ -51,10 +54,17 @@ class Tokenizer(Protocol):
 
 @runtime_checkable
 class Dataset(Protocol):
-    """A corpus with a training and a validation split. Never imports torch."""
+    """A corpus with a training and a validation split, and maybe a test split. Never imports
+    torch.
+
+    A dataset says whether it has a test split by its answer to
+    ``texts("test")``: the test documents, or ``KeyError`` when it has none
+    (then ``zoo eval --split test`` says so in one line).
+    """
 
     def texts(self, split: str) -> list[str]:
-        """The documents of ``split`` (one of :data:`SPLITS`)."""
+        """The documents of ``split`` (one of :data:`SPLITS`, or of :data:`OPTIONAL_SPLITS`);
+        ``KeyError`` for a split the dataset does not have."""
 
 
 class Architecture(Protocol):

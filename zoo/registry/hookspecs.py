@@ -82,8 +82,8 @@ def zoo_register_datasets(register: Register) -> None:
     """Register datasets.
 
     ``factory(config)`` returns an object whose ``texts(split)`` gives the
-    documents of split ``"train"`` or ``"val"`` as strings. Datasets never
-    import torch.
+    documents of split ``"train"`` or ``"val"`` as strings, and of ``"test"``
+    if it has one (``KeyError`` if not). Datasets never import torch.
     """
 
 

@@ -1,4 +1,4 @@
-"""A conversation with a trained run, the model's state carried from turn to turn.
+"""A conversation with a trained run or an export, the model's state carried from turn to turn.
 
 GruLM's "Enter your prompt" loop. Each turn is a document in the prompt
 format, ``<prompt> {words} <ai> {reply}`` by default: the user's words are
@@ -8,21 +8,30 @@ user turn, or at ``max_new_tokens``. Only the new turn is fed; the recurrent
 state (or the transformer's cache) after the reply carries into the next
 one, so nothing said before is read again. A model answers in this format
 when it was trained on documents written in it (a ``jsonl`` or ``line``
-dataset of such exchanges).
+dataset of such exchanges). With no markers at all (``zoo sample -i``), each
+turn is the user's words and the model's continuation of them.
+
+numpy only: the model is stepped through a :data:`Feed`, which a run makes
+with PyTorch (:class:`zoo.sampling.torch_sampler.ModelFeed`) and an export
+with its exporter's runtime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from zoo.data.documents import end_of_text_id
 from zoo.errors import ZooError
 from zoo.sampling.loop import SamplingSettings, Stopping, continue_sequences, prompt_ids
+
+#: ``feed(ids)`` -> the logits (1, V) after the last of ``ids``: runs token ids through the
+#: model from the state the previous call left (the initial state at first), and keeps the
+#: new state for the next call.
+Feed = Callable[[Sequence[int]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,7 @@ class ChatFormat:
 class Chat:
     """One conversation: :meth:`say` gives the model's reply to the user's words."""
 
-    model: torch.nn.Module
+    feed: Feed  # steps the model, its state carried from call to call
     tokenizer: Any
     settings: SamplingSettings = field(default_factory=SamplingSettings)
     max_new_tokens: int = 200
@@ -46,7 +55,6 @@ class Chat:
     history: list[tuple[str, str]] = field(default_factory=list)  # (words, reply) per turn
 
     def __post_init__(self) -> None:
-        self.state: Any = None  # the model's state after the last turn; None: a fresh start
         self._rng = np.random.default_rng(self.seed)
         marker = self.chat_format.user.strip()
         self._stopping = Stopping(end_of_text_id(self.tokenizer), (marker,) if marker else ())
@@ -58,24 +66,16 @@ class Chat:
                            "tokenizer cannot represent; choose others, made of text it was trained "
                            "on, with --user and --reply") from None
 
-    @torch.inference_mode()
     def say(self, words: str, on_text: Callable[[str], None] | None = None) -> str:
         """The model's reply to ``words``; ``on_text`` receives it as it is made."""
         turn = f"{self.chat_format.user}{words}{self.chat_format.reply}"
-        logits = self._feed(prompt_ids(self.tokenizer, turn))
+        logits = self.feed(prompt_ids(self.tokenizer, turn))
 
         def step(next_ids: np.ndarray) -> np.ndarray:
-            return self._feed(next_ids.tolist())
+            return self.feed(next_ids.tolist())
 
         reply = continue_sequences(logits, step, decode=self.tokenizer.decode,
                                    max_new_tokens=self.max_new_tokens, settings=self.settings,
                                    rng=self._rng, on_text=on_text, stopping=self._stopping)[0]
         self.history.append((words, reply))
         return reply
-
-    def _feed(self, ids: list[int]) -> np.ndarray:
-        """Run ``ids`` through the model from the carried state: the last logits (1, V)."""
-        device = next(self.model.parameters()).device
-        inputs = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
-        logits, self.state = self.model(inputs, self.state)
-        return logits[:, -1].float().cpu().numpy()

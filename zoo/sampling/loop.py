@@ -154,6 +154,12 @@ class Stopping:
         found = [text.find(stop) for stop in self.strings if stop in text]
         return min(found) if found else None
 
+    @property
+    def overlap(self) -> int:
+        """How many characters before a new piece of text a stop string ending in it may
+        start: one fewer than the longest stop string's length."""
+        return max((len(stop) for stop in self.strings), default=1) - 1
+
 
 def stopping_for(tokenizer: Any, stop: Sequence[str] = (),
                  ignore_end_of_text: bool = False) -> Stopping:
@@ -228,29 +234,74 @@ class IncrementalDecoder:
         return text[len(before) :]
 
 
-class StoppingStreamer:
-    """Streams one row's text when stop strings apply: text that may be the start of a
-    stop string is held back until the next tokens show it is not."""
+class StopStringWatch:
+    """One row's text, decoded as its tokens come, and where its first stop string starts.
+
+    Linear in the text's length: each token is decoded with a few tokens of
+    context (:class:`IncrementalDecoder`), and only the tail that can hold a
+    new match is searched, the new piece and the
+    :attr:`Stopping.overlap` characters before it (the text before it held no
+    stop string, or the row would have ended). Searching the whole text again
+    at every token, as before, took time quadratic in its length.
+    """
 
     def __init__(self, decode: Callable[[Sequence[int]], str], stopping: Stopping) -> None:
-        self._decode = decode
-        self._stopping = stopping
+        self._decoder = IncrementalDecoder(decode)
+        self._strings = stopping.strings
+        self._overlap = stopping.overlap
+        self._tail = ""  # the text's last ``overlap`` characters
+        self.length = 0  # characters of the row's text decoded so far
+        self.end: int | None = None  # where the text ends at its first stop string, once seen
+
+    def push(self, token: int) -> str:
+        """Add one token; return the text it completes (possibly empty), searched already."""
+        return self._search(self._decoder.push((token,)))
+
+    def flush(self) -> str:
+        """The text still held back (a partial character), searched too."""
+        return self._search(self._decoder.flush())
+
+    def _search(self, piece: str) -> str:
+        window = self._tail + piece
+        found = [window.find(stop) for stop in self._strings if stop in window]
+        if found and self.end is None:
+            self.end = self.length - len(self._tail) + min(found)
+        self.length += len(piece)
+        self._tail = window[max(0, len(window) - self._overlap):] if self._overlap else ""
+        return piece
+
+
+class StoppingStreamer:
+    """Streams one row's text when stop strings apply: text that may be the start of a
+    stop string is held back until the next pieces show it is not.
+
+    It is given the row's text piece by piece (from a :class:`StopStringWatch`,
+    which holds back partial characters), so each piece costs time for itself
+    and the stop strings, not for the text before it.
+    """
+
+    def __init__(self, stopping: Stopping) -> None:
+        self._strings = stopping.strings
+        self._overlap = stopping.overlap
+        self._pending = ""  # the text after what was given out
+        self._tail = ""  # the text's last ``overlap`` characters
+        self._length = 0  # characters of the row's text so far
         self._emitted = 0  # characters of the row's text given out so far
 
-    def update(self, ids: Sequence[int], final: bool = False) -> str:
-        """The new text of a row whose tokens are now ``ids``."""
-        text = self._decode(ids)
-        end = self._stopping.cut(text)
+    def update(self, piece: str, end: int | None, final: bool = False) -> str:
+        """The new text to give out once ``piece`` has joined the row's text; ``end`` is where
+        the text ends at a stop string (None: none yet), ``final`` that no more will come."""
+        self._pending += piece
+        self._length += len(piece)
+        self._tail = (self._tail + piece)[-self._overlap:] if self._overlap else ""
         if end is None:
-            end = len(text)
-            if not final:
-                held = max((n for stop in self._stopping.strings for n in range(1, len(stop))
-                            if text.endswith(stop[:n])), default=0)
-                end -= held
-                while end > self._emitted and text[end - 1] == "\ufffd":  # a partial character
-                    end -= 1
-        new = text[self._emitted : max(end, self._emitted)]
-        self._emitted = max(end, self._emitted)
+            end = self._length
+            if not final:  # hold back a tail that a stop string may start with
+                end -= max((n for stop in self._strings for n in range(1, len(stop))
+                            if self._tail.endswith(stop[:n])), default=0)
+        new = self._pending[: max(end - self._emitted, 0)]
+        self._pending = self._pending[len(new):]
+        self._emitted += len(new)
         return new
 
 
@@ -307,7 +358,8 @@ def continue_choices(
     end-of-text token and stop strings are not part of its text); the loop
     ends when every row has, and ``advance`` is called only while a choice is
     still wanted. ``on_text`` streams text as it completes (one row only).
-    Returns each row's generated text.
+    Returns each row's generated text. Stop strings are looked for in time
+    linear in the text's length (:class:`StopStringWatch`).
     """
     stopping = stopping or Stopping()
     end_of_text, strings = stopping.end_of_text, stopping.strings
@@ -317,8 +369,9 @@ def continue_choices(
     cut_texts: list[str | None] = [None] * rows  # a row's text, cut at its stop string
     stream = on_text if rows == 1 else None
     incremental = IncrementalDecoder(decode)
-    streamer = StoppingStreamer(decode, stopping)
-    chosen = _id_list(first)
+    watches = [StopStringWatch(decode, stopping) for _ in range(rows)] if strings else []
+    streamer = StoppingStreamer(stopping)
+    piece, chosen = "", _id_list(first)
     for position in range(max_new_tokens):
         if position:  # the last choice needs no step after it
             chosen = _id_list(advance(chosen))  # (B,)
@@ -330,18 +383,30 @@ def continue_choices(
                 continue
             generated[row].append(token)
             if strings:
-                text = decode(generated[row])
-                end = stopping.cut(text)
-                if end is not None:
-                    cut_texts[row], finished[row] = text[:end], True
+                watch = watches[row]
+                new = watch.push(token)
+                if row == 0:
+                    piece = new
+                if watch.end is not None:  # the row's text, decoded whole once, is cut there
+                    text = decode(generated[row])
+                    end = stopping.cut(text)
+                    if end is None:  # a decoder whose pieces are not the whole's: go on
+                        watch.end = None
+                    else:
+                        cut_texts[row], finished[row] = text[:end], True
         if stream is not None:
             if strings:
-                stream(streamer.update(generated[0]))
+                stream(streamer.update(piece, watches[0].end))
+                piece = ""
             elif not finished[0]:  # without stop strings, only end of text finishes a row
                 stream(incremental.push(chosen))
         if all(finished):
             break
     if stream is not None:
-        stream(streamer.update(generated[0], final=True) if strings else incremental.flush())
+        if strings:
+            rest = watches[0].flush() if watches[0].end is None else ""
+            stream(streamer.update(rest, watches[0].end, final=True))
+        else:
+            stream(incremental.flush())
     return [cut if cut is not None else decode(row)
             for cut, row in zip(cut_texts, generated, strict=True)]

@@ -57,6 +57,23 @@ def generate(
                               stopping=stopping_for(tokenizer, stop, ignore_end_of_text))
 
 
+class ModelFeed:
+    """Steps a PyTorch model with its state carried from call to call: the
+    :data:`zoo.sampling.chat.Feed` of a conversation with a run."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model
+        self.state: tuple[torch.Tensor, ...] | None = None  # None: the initial state
+
+    @torch.inference_mode()
+    def __call__(self, ids: Sequence[int]) -> np.ndarray:
+        """Run ``ids`` through the model from the carried state: the last logits (1, V)."""
+        device = next(self.model.parameters()).device
+        inputs = torch.tensor([list(ids)], dtype=torch.long, device=device)  # (1, T)
+        logits, self.state = self.model(inputs, self.state)
+        return logits[:, -1].float().cpu().numpy()
+
+
 def training_sample(model: torch.nn.Module, tokenizer: Tokenizer, prompt: str,
                     max_new_tokens: int, seed: int) -> str:
     """One sample made while training (``train.sample_every``), the model in eval mode for

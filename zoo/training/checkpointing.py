@@ -51,18 +51,21 @@ class Checkpoints:
         self.val, self.train, self.device = val, train, device
         self.distributed, self.progress = distributed, progress
         self.step = start_step  # of the last checkpoint on disk (published or not yet); 0: none
+        # the validation windows, found once: all of a small split, else eval_batches' worth
+        self.val_batches = evaluation_batches(val, train.block_size, train.batch_size,
+                                              train.eval_batches, distributed.rank,
+                                              distributed.world_size, rows)
 
     def evaluate_and_save(self, step: int, carry: State | None) -> dict[str, float]:
-        """Evaluate on the fixed validation windows, checkpoint ``step``, then record it.
+        """Evaluate on the fixed validation windows (all of a small split: see
+        :func:`zoo.data.batches.evaluation_batches`), checkpoint ``step``, then record it.
 
         Every rank evaluates its share; rank 0 alone writes. The first
         checkpoint of a new run publishes its directory under its name.
         """
         started = time.perf_counter()
-        dist, train = self.distributed, self.train
-        batches = evaluation_batches(self.val, train.block_size, train.batch_size,
-                                     train.eval_batches, dist.rank, dist.world_size, self.rows)
-        evaluation = evaluate_batches(self.model, batches, self.val, self.device, dist)
+        dist = self.distributed
+        evaluation = evaluate_batches(self.model, self.val_batches, self.val, self.device, dist)
         record = self.progress.evaluation_record(step, evaluation)
         if dist.is_main:
             run_dir = self.directory.path

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from zoo.data.batches import consecutive_batches, stream_windows
+from zoo.data.batches import consecutive_batches
 from zoo.data.documents import PAD_TARGET, rows_of, unknown_count
 from zoo.data.streams import TokenStream, encode_documents
 from zoo.errors import ZooError
@@ -75,13 +75,10 @@ def evaluate_run(
         raise ZooError(f"dataset {loaded.config.dataset.name!r} has no {split!r} split; "
                        "evaluate --split val (or train)") from None
     stream = encode_documents(loaded.tokenizer, documents)
-    block_size = loaded.config.train.block_size
     device = next(loaded.model.parameters()).device
-    rows = rows_of(loaded.config.dataset.config)
-    windows = ((len(stream.ids) - 1) // block_size if rows == "packed"
-               else len(stream_windows(stream, block_size)))
-    batches = tqdm(consecutive_batches(stream, block_size, batch_size, rows),
-                   desc=f"eval {split}", total=-(-windows // batch_size), unit="batch", leave=False,
+    windows = consecutive_batches(stream, loaded.config.train.block_size, batch_size,
+                                  rows_of(loaded.config.dataset.config))  # found once
+    batches = tqdm(windows, desc=f"eval {split}", total=len(windows), unit="batch", leave=False,
                    disable=None if progress else True)
     result: dict[str, Any] = evaluate_batches(loaded.model, batches, stream, device)
     result["split"] = split

@@ -18,6 +18,7 @@ batches (truncated BPTT). Resumable exactly on CPU; optional ``torch.compile``.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from typing import Any
 import torch
 
 from zoo.config.run import RunConfig
+from zoo.config.training import TrainConfig
 from zoo.data.batches import batch_sampler
 from zoo.data.documents import PAD_TARGET, rows_of, unknown_note
 from zoo.files.paths import (
@@ -78,6 +80,8 @@ class TrainingResult:
     tokens_per_second: float  # the median over the logged windows
     seconds: float  # wall time of this session of training
     model: Any = None  # the trained torch.nn.Module, as last checkpointed
+    ended_by: str | None = None  # "steps" or "budget" (train.max_seconds); None: not known
+    budget_s: float = 0.0  # the run's time budget (train.max_seconds); 0: none
 
     @classmethod
     def from_records(cls, run_dir: Path, records: list[dict[str, Any]],
@@ -119,6 +123,10 @@ def train_run(
     ``run_dir``, ``run_dir-2``, ...: see ``TrainingResult.run_dir``); the run
     is locked against a second writer while it trains.
     A resumed run takes ``run_config`` from :func:`zoo.training.resume.resumed_run_config`.
+
+    The run ends at ``train.steps`` or when its time budget ``train.max_seconds``
+    (every session together) is spent, whichever comes first; without steps the
+    budget alone ends it (``TrainingResult.ended_by`` says which did).
     """
     train, run_dir = run_config.train, Path(run_dir)
     dist = DistributedContext.from_environment()
@@ -151,7 +159,7 @@ def train_run(
             optimizer = make_optimizer(model, train, device)
             if resume:  # the last checkpoint's state; nothing in run_dir changes unless it loads
                 start = restore_training_state(run_dir, model=model, optimizer=optimizer,
-                                               sampler=sampler, device=device, steps=train.steps,
+                                               sampler=sampler, device=device, train=train,
                                                is_main=dist.is_main)
             step_model = dist.wrap(model, device)  # the step runs through DDP; all else uses model
             if train.compile:
@@ -174,13 +182,16 @@ def train_run(
                                       sampler=sampler, val=streams["val"], train=train,
                                       device=device, distributed=dist, progress=report,
                                       start_step=start.step, rows=rows)
-            carry, step, final_eval = start.carry, start.step, {}
-            for step in range(start.step + 1, train.steps + 1):
-                seconds = report.seconds()
+            carry, step, final_eval, ended_by = start.carry, start.step, {}, "steps"
+            limit = train.step_limit  # None: the time budget alone ends the run
+            budgeted = budget_left(train, start.elapsed_s)
+            for step in (itertools.count(start.step + 1) if limit is None
+                         else range(start.step + 1, limit + 1)):
+                seconds = report.elapsed()  # the run's training time, resumed sessions too
                 # a time budget stops every rank together, after the same step (at least one)
-                if (train.max_seconds > 0 and step > start.step + 1
+                if (budgeted and step > start.step + 1
                         and dist.any(seconds >= train.max_seconds, device)):
-                    step -= 1
+                    step, ended_by = step - 1, "budget"
                     break
                 lr = set_learning_rate(optimizer, scheduled_learning_rate(train, step, seconds))
                 x, y, reset = sampler.next_batch()
@@ -198,9 +209,9 @@ def train_run(
                 report.count_step(loss, int((y != PAD_TARGET).sum()))
                 if on_step is not None:
                     on_step(step)
-                if step % train.log_interval == 0 or step == train.steps:
+                if step % train.log_interval == 0 or step == limit:
                     report.log_training(step, lr)
-                if step % train.eval_interval == 0 or step == train.steps:
+                if step % train.eval_interval == 0 or step == limit:
                     final_eval = checkpoints.evaluate_and_save(step, carry)
                 if train.sample_every and step % train.sample_every == 0 and dist.is_main:
                     started = time.perf_counter()
@@ -220,4 +231,12 @@ def train_run(
             directory.close()
     return TrainingResult(run_dir=directory.target, steps=step, parameters=parameters,
                           final_eval=final_eval, tokens_per_second=report.tokens_per_second(),
-                          seconds=report.seconds(), model=model)
+                          seconds=report.seconds(), model=model, ended_by=ended_by,
+                          budget_s=train.max_seconds)
+
+
+def budget_left(train: TrainConfig, elapsed_s: float) -> bool:
+    """Whether the time budget (``train.max_seconds``) can end a run that has trained
+    ``elapsed_s`` seconds: it has one, not yet spent. A run resumed with a new ``--steps``
+    after its budget was spent trains to those steps (at ``min_lr``: the decay has ended)."""
+    return train.max_seconds > 0 and elapsed_s < train.max_seconds

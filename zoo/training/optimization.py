@@ -34,15 +34,18 @@ def make_optimizer(model: torch.nn.Module, train: TrainConfig, device: torch.dev
 
 
 def warmup_steps(train: TrainConfig) -> int:
-    """``train.warmup_steps`` when given, else min(100, steps // 10).
+    """``train.warmup_steps`` when given, else min(100, steps // 10); 100 for a run that only
+    its time budget ends.
 
     Scaled with the run, so that a quick ``--steps 50`` run still reaches its
-    peak learning rate. A time-budgeted run counts its ``steps`` cap, and a
-    resumed run its (possibly raised) ``steps``, through this one rule.
+    peak learning rate (a budgeted run's default warmup also ends with the
+    first tenth of its budget: :func:`scheduled_learning_rate`). A resumed run
+    counts its (possibly raised) ``steps`` through this one rule.
     """
     if train.warmup_steps is not None:
         return train.warmup_steps
-    return min(MAX_DEFAULT_WARMUP, train.steps // 10)
+    limit = train.step_limit
+    return MAX_DEFAULT_WARMUP if limit is None else min(MAX_DEFAULT_WARMUP, limit // 10)
 
 
 def learning_rate(
@@ -58,7 +61,7 @@ def learning_rate(
 
     Rises linearly to ``lr`` over ``warmup_steps``, then follows half a cosine
     down to ``min_lr`` at ``total_steps``. A run with a time budget passes
-    ``progress`` (the fraction of the budget used, 0 to 1) to drive the decay
+    ``progress`` (the fraction of the run done, 0 to 1) to drive the decay
     instead of the step count.
     """
     if warmup_steps > 0 and step <= warmup_steps:
@@ -69,14 +72,30 @@ def learning_rate(
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (lr - min_lr)
 
 
-def scheduled_learning_rate(train: TrainConfig, step: int, seconds: float) -> float:
-    """The run's learning rate at ``step``, ``seconds`` into this session of training.
+#: The part of a time budget a default warmup may take at most.
+WARMUP_BUDGET_FRACTION = 0.1
 
-    With ``train.max_seconds`` the decay follows the clock instead of the steps.
+
+def scheduled_learning_rate(train: TrainConfig, step: int, seconds: float) -> float:
+    """The run's learning rate at ``step``, ``seconds`` into its training (all sessions).
+
+    The cosine follows whichever of the run's ends is nearer: its steps, or
+    its time budget (``train.max_seconds``), so the rate reaches ``min_lr``
+    when either ends the run. A budgeted run's default warmup ends at its
+    warmup step or at a tenth of the budget, whichever comes first, so a
+    short budget on a slow model still decays.
     """
-    budget = seconds / train.max_seconds if train.max_seconds > 0 else None
-    return learning_rate(step, lr=train.lr, min_lr=train.min_lr, warmup_steps=warmup_steps(train),
-                         total_steps=train.steps, progress=budget)
+    warmup, limit, budget = warmup_steps(train), train.step_limit, train.max_seconds
+    warmed = step / warmup if warmup > 0 else 1.0  # the share of the warmup done
+    if budget > 0 and train.warmup_steps is None:
+        warmed = max(warmed, seconds / (budget * WARMUP_BUDGET_FRACTION))
+    if warmed < 1:
+        return train.lr * warmed
+    done = [] if limit is None else [(step - warmup) / max(1, limit - warmup)]
+    if budget > 0:
+        done.append(seconds / budget)
+    return learning_rate(step, lr=train.lr, min_lr=train.min_lr, warmup_steps=0,
+                         total_steps=step, progress=max(done))
 
 
 def set_learning_rate(optimizer: Any, lr: float) -> float:

@@ -8,6 +8,10 @@ CI, captured output) a one-line record takes its place, every ten log
 intervals or every 30 seconds, whichever comes first:
 
     step 400/1200 loss 1.723 14,490 tok/s 2m10s elapsed
+
+A run with a time budget (``train.max_seconds``) shows it too (``2m10s of
+5m00s elapsed``); when the budget alone ends the run, the bar's total is the
+step the run reaches at its pace so far.
 """
 
 from __future__ import annotations
@@ -88,16 +92,16 @@ class TrainingProgress:
         self.speeds: list[float] = []  # tokens/s of each logged window
         bar_class = progress_bar_class() if show and is_main else None
         self.bar = None if bar_class is None else bar_class(
-            total=train.steps, initial=start_step, unit="step")
+            total=train.step_limit, initial=start_step, unit="step")
         self.lines = show and is_main and self.bar is None
         self.last_line = self.started
 
     def seconds(self) -> float:
-        """Seconds since this session of training started (what ``max_seconds`` limits)."""
+        """Seconds since this session of training started."""
         return time.perf_counter() - self.started
 
     def elapsed(self) -> float:
-        """Seconds the run has trained in all, across resumes."""
+        """Seconds the run has trained in all, across resumes (what ``max_seconds`` limits)."""
         return self.elapsed_before + self.seconds()
 
     def count_step(self, loss: torch.Tensor, tokens: int) -> None:
@@ -121,13 +125,25 @@ class TrainingProgress:
                      "tokens_per_s": speed})
         if self.bar is not None:
             self.bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{speed:,.0f}")
+            if self.train.step_limit is None:
+                self.bar.total = self.expected_steps(step)
+                self.bar.refresh()
         every = self.train.log_interval * LINE_EVERY_LOGS
         if self.lines and (step % every == 0 or now - self.last_line >= LINE_EVERY_SECONDS):
-            self.log(f"step {step}/{self.train.steps} loss {loss:.3f} {speed:,.0f} tok/s "
-                     f"{format_duration(self.elapsed())} elapsed")
+            limit = self.train.step_limit
+            budget = self.train.max_seconds
+            self.log(f"step {step}" + (f"/{limit}" if limit else "") + f" loss {loss:.3f} "
+                     f"{speed:,.0f} tok/s {format_duration(self.elapsed())}"
+                     + (f" of {format_duration(budget)}" if budget > 0 else "") + " elapsed")
             self.last_line = now
         self.running_loss.zero_()
         self.window_start, self.window_steps, self.timed_tokens = time.perf_counter(), 0, 0
+
+    def expected_steps(self, step: int) -> int:
+        """The step a run that only its time budget ends reaches at the pace it has kept
+        up to ``step`` (the bar's total)."""
+        share = self.elapsed() / self.train.max_seconds  # of the budget spent
+        return max(step, round(step / share)) if share > 0 else step
 
     def log_window(self) -> dict[str, Any]:
         """The log window still open at a checkpoint: its summed loss and its steps.

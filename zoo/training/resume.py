@@ -36,12 +36,15 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from zoo.config.run import RunConfig, build_run_config
+from zoo.config.training import TrainConfig
 from zoo.config.values import parse_overrides
 from zoo.errors import ZooError
 from zoo.files import atomic
 from zoo.files.reading import reading
+from zoo.models.fitting import first_misfit, model_shapes
 from zoo.registry.host import Registry
 from zoo.runs.run_directory import (
+    CONFIG_FILE,
     METRICS_FILE,
     MODEL_FILE,
     check_components_installed,
@@ -101,6 +104,7 @@ def save_resume_state(
         "progress": json.dumps(progress or {}),
     }
     contiguous = {k: v.contiguous().cpu() for k, v in tensors.items()}
+    # a full disk leaves the last resume state as it was: an OSError names the file
     with atomic.atomic_path(run_dir / RESUME_FILE) as temp:
         save_file(contiguous, str(temp), metadata=metadata)
 
@@ -130,11 +134,28 @@ def resume_recovery(run_dir: Path) -> str:
             f"but resuming needs a new run (zoo train ... --out) or the restored file")
 
 
-def check_steps_left(run_dir: Path, step: int, steps: int) -> None:
-    """Refuse to resume a run that has already reached ``steps``."""
-    if step >= steps:
-        raise ZooError(f"run {str(run_dir)!r} is already at step {step} of {steps}; "
+def check_steps_left(run_dir: Path, step: int, train: TrainConfig, elapsed_s: float, *,
+                     steps_given: bool) -> None:
+    """Refuse to resume a run at ``step`` that has already reached its end: its steps, or
+    its time budget (spent in ``elapsed_s``) unless new steps are ``steps_given``."""
+    limit = train.step_limit
+    if limit is not None and step >= limit:
+        raise ZooError(f"run {str(run_dir)!r} is already at step {step} of {limit}; "
                        f"give --steps above {step}")
+    if 0 < train.max_seconds <= elapsed_s and not steps_given:
+        raise ZooError(f"run {str(run_dir)!r} has used its {train.max_seconds:g} s budget "
+                       f"(train.max_seconds) at step {step}; give --steps above {step} to "
+                       "train it further")
+
+
+def checkpoint_elapsed(run_dir: Path, step: int) -> float:
+    """Seconds the run had trained at its last checkpoint, ``step`` (what its time budget
+    has spent): its record's, saved with the checkpoint, else the log's."""
+    record = checkpoint_progress(run_dir).get("record") or {}
+    if "elapsed_s" in record:
+        return float(record["elapsed_s"])
+    return max((float(m["elapsed_s"]) for m in read_metrics(run_dir)
+                if m["step"] <= step and "elapsed_s" in m), default=0.0)
 
 
 def load_resume_state(run_dir: Path, device: torch.device) -> ResumeState:
@@ -197,7 +218,8 @@ def resumed_run_config(
     ``overrides`` is ``{"train.steps": 2400}`` (``{"steps": 2400}`` means the
     same) or ``--set`` strings (``["train.steps=2400"]``); only ``train.steps``
     and ``train.device`` may change. ``architecture``, when given, must be the
-    run's. Refuses a run already at its (new) ``train.steps``. Writes nothing.
+    run's. Refuses a run already at its (new) ``train.steps``, or at the end of its
+    time budget unless given new steps (it then trains to them). Writes nothing.
     """
     run_dir = Path(run_dir)
     raw = read_config(run_dir)
@@ -213,7 +235,9 @@ def resumed_run_config(
                        f"a run keeps its own settings, only {' and '.join(RESUMABLE)} may change")
     train = {**raw["train"], **{key.partition(".")[2]: value for key, value in changes.items()}}
     run_config = build_run_config(registry, {**raw, "train": train})
-    check_steps_left(run_dir, checkpoint_step(run_dir), run_config.train.steps)
+    step = checkpoint_step(run_dir)
+    check_steps_left(run_dir, step, run_config.train, checkpoint_elapsed(run_dir, step),
+                     steps_given="train.steps" in changes)
     return run_config
 
 
@@ -243,7 +267,7 @@ def restore_training_state(
     optimizer: torch.optim.Optimizer,
     sampler: Any,
     device: torch.device,
-    steps: int,
+    train: TrainConfig,
     is_main: bool = True,
 ) -> ResumePoint:
     """Continue exactly where the last checkpoint stopped: state in, later metrics out.
@@ -253,10 +277,14 @@ def restore_training_state(
     which the resumed run logs again. Nothing is changed unless it all loads.
     """
     state = load_resume_state(run_dir, device)
-    check_steps_left(run_dir, state.step, steps)
-    model.load_state_dict(state.model)
-    optimizer.load_state_dict(state.optimizer)
-    sampler.load_state_dict(state.sampler)
+    check_steps_left(run_dir, state.step, train, checkpoint_elapsed(run_dir, state.step),
+                     steps_given=train.steps is not None)
+    check_resume_fits(run_dir, state, model)
+    # anything else that does not fit (an optimizer state of another shape) is a damaged file
+    with reading(resume_file(run_dir), "the resume state", resume_recovery(run_dir)):
+        model.load_state_dict(state.model)
+        optimizer.load_state_dict(state.optimizer)
+        sampler.load_state_dict(state.sampler)
     torch.set_rng_state(state.torch_rng)
     if state.cuda_rng and device.type == "cuda":
         torch.cuda.set_rng_state_all(state.cuda_rng)
@@ -266,6 +294,21 @@ def restore_training_state(
     # wall time keeps counting from where the interrupted run stopped
     elapsed = max((m["elapsed_s"] for m in read_metrics(run_dir)), default=0.0)
     return ResumePoint(state.step, state.carry, elapsed, progress.get("log_window"))
+
+
+def check_resume_fits(run_dir: Path, state: ResumeState, model: torch.nn.Module) -> None:
+    """Refuse a resume state whose weights are another model's (a ``resume.safetensors``
+    copied from a run of another size), naming the first tensor that does not fit."""
+    misfit = first_misfit(model_shapes(model), {name: list(tensor.shape)
+                                                for name, tensor in state.model.items()},
+                          RESUME_FILE)
+    if misfit is None:
+        return
+    architecture = read_config(run_dir)["model"]["name"]
+    raise ZooError(f"run {str(run_dir)!r}: {RESUME_FILE} does not fit the model {CONFIG_FILE} "
+                   f"describes ({misfit}); restore the run's {RESUME_FILE} from a copy, or start "
+                   f"a new run from its {MODEL_FILE}: zoo train {architecture} --init-from "
+                   f"{run_dir} --out NEW_RUN")
 
 
 def checkpoint_progress(run_dir: Path) -> dict[str, Any]:

@@ -5,8 +5,12 @@
 its ``dataset.field`` (default ``text``) is one document. A record whose
 field is the empty string is skipped; a line that is not a JSON object, or
 lacks the field, or holds something other than a string there, stops with
-one error naming the file and the line. In the order given, the first 90% of
-the records train and the last 10% validate. A document longer than the
+one error naming the file and the line. The records are shuffled, in an
+order fixed by ``dataset.seed`` (``dataset.shuffle=false`` keeps the order
+given), and the first 90% train and the last 10% validate.
+``dataset.val_path`` and ``dataset.test_path`` name held-out files of
+records: given validation files, all of ``dataset.path`` trains; given test
+files, the dataset has a ``test`` split. A document longer than the
 training window is cut into windows by the core, so no text is lost.
 """
 
@@ -16,10 +20,16 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from zoo.plugin import ROWS, ZooError, require
-from zoo_plugins.datasets.splits import require_choice, split_documents
+from zoo_plugins.datasets.splits import (
+    FileSplits,
+    require_choice,
+    require_documents,
+    shuffled,
+    split_documents,
+)
 from zoo_plugins.datasets.text import expand_paths, read_utf8
 
 
@@ -27,9 +37,16 @@ from zoo_plugins.datasets.text import expand_paths, read_utf8
 class JsonlConfig:
     """Options of the ``jsonl`` dataset."""
 
+    #: A run recorded before ``shuffle`` existed split its records in file order.
+    OLD_RUN_DEFAULTS: ClassVar[dict[str, Any]] = {"shuffle": False}
+
     path: list[str] = dataclasses.field(default_factory=list)  # .jsonl files or globs, in order
+    val_path: list[str] = dataclasses.field(default_factory=list)  # validation files: path trains
+    test_path: list[str] = dataclasses.field(default_factory=list)  # test files (--split test)
     field: str = "text"  # the string field of each record that is one document
-    val_fraction: float = 0.1  # share of the records, taken from the end, held out for validation
+    val_fraction: float = 0.1  # share of the records held out from the end (not with val_path)
+    shuffle: bool = True  # shuffle path's records before the split (false: the order given)
+    seed: int = 3407  # fixes the shuffled order: the same seed and files give the same split
     rows: str = "packed"  # packed: joined by end-of-text, cut in windows; padded: one per row
 
     def __post_init__(self) -> None:
@@ -81,25 +98,33 @@ def records(path: Path, field: str) -> list[str]:
     return documents
 
 
-class JsonlDataset:
-    """The records of local JSON Lines files, one document each, split 90/10 by records."""
+class JsonlDataset(FileSplits):
+    """The records of local JSON Lines files, one document each, shuffled and split 90/10.
+
+    Validation and test files, when given, are splits of their own.
+    """
 
     def __init__(self, config: JsonlConfig) -> None:
         if not config.path:
             raise ZooError("the jsonl dataset needs files: --set dataset.path=FILE.jsonl")
-        self.config = config
-        self._splits: dict[str, list[str]] | None = None
+        super().__init__(config)
+        self.config: JsonlConfig = config
 
-    def _load(self) -> dict[str, list[str]]:
-        files = expand_paths(self.config.path)
+    def _records_of(self, key: str) -> tuple[list[str], str]:
+        """The records of the files ``dataset.KEY`` names, in order, and where they came from."""
+        files = expand_paths(getattr(self.config, key), key)
         documents = [doc for path in files for doc in records(path, self.config.field)]
-        return split_documents(
-            documents, self.config.val_fraction,
-            source=f"dataset.path ({len(files)} file(s), field {self.config.field!r})",
-            way_out="give more records",
-        )
+        return documents, f"dataset.{key} ({len(files)} file(s), field {self.config.field!r})"
 
-    def texts(self, split: str) -> list[str]:
-        if self._splits is None:
-            self._splits = self._load()
-        return list(self._splits[split])
+    def _held_out(self, key: str) -> list[str]:
+        documents, source = self._records_of(key)
+        return require_documents(documents, source, f"check the files dataset.{key} names")
+
+    def _from_path(self) -> dict[str, list[str]]:
+        documents, source = self._records_of("path")
+        if self.config.shuffle:
+            documents = shuffled(documents, self.config.seed)
+        if self.config.val_path:  # all of path trains
+            return {"train": require_documents(documents, source, "give training records")}
+        return split_documents(documents, self.config.val_fraction, source=source,
+                               way_out="give more records")

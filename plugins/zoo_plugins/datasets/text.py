@@ -13,35 +13,68 @@ sorted order, hidden ones skipped) and globs (``corpus/*.txt``,
 - ``line``: each non-blank line, stripped of surrounding whitespace (as
   makemore reads its one-item-per-line files).
 
-In the last three, the split keeps documents whole: in the order given, the
-first 90% of the documents train and the last 10% validate (shuffle the file
-first if its order matters, e.g. when it is sorted).
+In the last three, the split keeps documents whole: the first 90% of the
+documents train and the last 10% validate. ``dataset.shuffle`` shuffles them
+first, in an order fixed by ``dataset.seed``; unset, it is on for lines and
+paragraphs (a sorted file of items would otherwise validate on its tail) and
+off for files. ``whole`` has no documents to shuffle and refuses it.
+
+``dataset.val_path`` and ``dataset.test_path`` name held-out files, read the
+same way: given validation files, all of ``dataset.path`` trains and
+``val_fraction`` is unused; given test files, the dataset has a ``test``
+split (``zoo eval --split test``), which it otherwise has not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
-from zoo.plugin import ROWS, ZooError, require
-from zoo_plugins.datasets.splits import require_choice, split_documents, split_text
+from zoo.plugin import ROWS, InvalidValue, ZooError, require
+from zoo_plugins.datasets.splits import (
+    FileSplits,
+    require_choice,
+    require_documents,
+    shuffled,
+    split_documents,
+    split_text,
+)
 
 DOCUMENTS = ("whole", "file", "paragraph", "line")
+SHUFFLED_BY_DEFAULT = ("paragraph", "line")  # items, often sorted: shuffled unless told not to
 
 
 @dataclass
 class TextConfig:
     """Options of the ``text`` dataset."""
 
+    #: A run recorded before ``shuffle`` existed split its documents in file order.
+    OLD_RUN_DEFAULTS: ClassVar[dict[str, Any]] = {"shuffle": False}
+
     path: list[str] = field(default_factory=list)  # files, folders or globs, in this order
-    val_fraction: float = 0.1  # share held out from the end: of characters (whole) or documents
+    val_path: list[str] = field(default_factory=list)  # validation files; given: all of path trains
+    test_path: list[str] = field(default_factory=list)  # test files (zoo eval --split test)
+    val_fraction: float = 0.1  # held out from the end: of characters (whole) or documents
     documents: str = "whole"  # one document: whole (all files, as before), file, paragraph, line
+    shuffle: bool | None = None  # shuffle path's documents before the split; unset: line, paragraph
+    seed: int = 3407  # fixes the shuffled order: the same seed and files give the same split
     rows: str = "packed"  # packed: joined by end-of-text, cut in windows; padded: one per row
 
     def __post_init__(self) -> None:
         require(self, "val_fraction", above=0, below=1)  # both splits need text
         require_choice(self, "documents", DOCUMENTS)
         require_choice(self, "rows", ROWS)
+        if self.shuffle and self.documents == "whole":
+            raise InvalidValue("shuffle", self.shuffle, "false or unset with dataset.documents="
+                               "whole (one text has no documents to shuffle; choose line, "
+                               "paragraph or file)")
+
+    def shuffles(self) -> bool:
+        """Whether the documents of ``path`` are shuffled: ``shuffle``, or its default."""
+        if self.shuffle is None:
+            return self.documents in SHUFFLED_BY_DEFAULT
+        return self.shuffle
 
 
 def read_utf8(path: Path) -> str:
@@ -73,8 +106,8 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def expand_paths(patterns: list[str]) -> list[Path]:
-    """The files named by each entry (a file, a folder or a glob), in order."""
+def expand_paths(patterns: list[str], key: str = "path") -> list[Path]:
+    """The files named by each entry (a file, a folder or a glob) of ``dataset.KEY``, in order."""
     files: list[Path] = []
     for pattern in patterns:
         path = Path(pattern).expanduser()
@@ -89,7 +122,7 @@ def expand_paths(patterns: list[str]) -> list[Path]:
         else:
             matches = [path]
         if not matches:
-            raise ZooError(f"no files match {pattern!r}; check dataset.path")
+            raise ZooError(f"no files match {pattern!r}; check dataset.{key}")
         files.extend(matches)
     return files
 
@@ -123,28 +156,50 @@ def documents_of(files: list[str], documents: str) -> list[str]:
     return [document for text in files for document in cut(text)]
 
 
-class TextDataset:
-    """Local files as one text split 90/10 by characters, or as documents split 90/10."""
+class TextDataset(FileSplits):
+    """Local files as one text split 90/10 by characters, or as documents split 90/10.
+
+    Validation and test files, when given, are splits of their own.
+    """
 
     def __init__(self, config: TextConfig) -> None:
         if not config.path:
             raise ZooError("the text dataset needs files: --data FILE or --set dataset.path=FILE")
-        self.config = config
-        self._splits: dict[str, list[str]] | None = None
+        super().__init__(config)
+        self.config: TextConfig = config
 
-    def _load(self) -> dict[str, list[str]]:
-        files = [read_utf8(p) for p in expand_paths(self.config.path)]
+    def _texts_of(self, key: str) -> list[str]:
+        """The text of each file that ``dataset.KEY`` names, in order."""
+        return [read_utf8(p) for p in expand_paths(getattr(self.config, key), key)]
+
+    def _documents_of(self, files: list[str]) -> list[str]:
+        """The documents of the files' texts: one text of them all (whole), or their documents."""
         mode = self.config.documents
-        if mode == "whole":
-            halves = split_text("\n".join(files), self.config.val_fraction)
+        return ["\n".join(files)] if mode == "whole" else documents_of(files, mode)
+
+    def _source(self, key: str, files: list[str]) -> str:
+        """Where documents came from, for an error: ``dataset.KEY``, its files, the mode."""
+        mode = self.config.documents
+        return f"dataset.{key} ({len(files)} file(s)) with dataset.documents={mode}"
+
+    def _held_out(self, key: str) -> list[str]:
+        files = self._texts_of(key)
+        return require_documents(self._documents_of(files), self._source(key, files),
+                                 f"check the files dataset.{key} names")
+
+    def _from_path(self) -> dict[str, list[str]]:
+        config = self.config
+        files = self._texts_of("path")
+        if config.documents == "whole" and not config.val_path:
+            halves = split_text("\n".join(files), config.val_fraction)
             return {split: [text] for split, text in halves.items()}
+        documents = self._documents_of(files)
+        if config.shuffles():
+            documents = shuffled(documents, config.seed)
+        if config.val_path:  # all of path trains
+            return {"train": require_documents(documents, self._source("path", files),
+                                               "give training text")}
         return split_documents(
-            documents_of(files, mode), self.config.val_fraction,
-            source=f"dataset.path ({len(files)} file(s)) with dataset.documents={mode}",
+            documents, config.val_fraction, source=self._source("path", files),
             way_out="give more text, or --set dataset.documents=whole to split by characters",
         )
-
-    def texts(self, split: str) -> list[str]:
-        if self._splits is None:
-            self._splits = self._load()
-        return list(self._splits[split])
