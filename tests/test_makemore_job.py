@@ -8,6 +8,8 @@ Then the run is fine-tuned on a few new names (``--init-from``).
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli_errors import one_line_error
+from docs_pages import page
 from zoo.cli import cli
 
 NAMES_RUN = [
@@ -146,3 +149,60 @@ def test_a_stop_string_ends_every_sample_before_it(names_run, registry, tmp_path
     stopped = whole_items(result.output)
     # the same draws, each cut just before its first 'a' or 'e'
     assert stopped == [re.split("[ae]", text)[0] for text in free]
+
+
+def made_up_names(count: int, seed: int) -> list[str]:
+    """``count`` pronounceable names, one a line, as a user's names.txt might hold."""
+    rng = np.random.default_rng(seed)
+    onsets, vowels = ["b", "d", "k", "l", "m", "n", "r", "s", "t", "v", "z"], list("aeiouy")
+    return ["".join(rng.choice(onsets) + rng.choice(vowels)
+                    for _ in range(int(rng.integers(2, 4)))) for _ in range(count)]
+
+
+@pytest.mark.slow
+def test_makemore_workflow_on_your_own_files(registry, tmp_path):
+    """The issue's makemore workflow, with README's commands and nothing internal: train on
+    train.txt for a time budget with test.txt held out, evaluate, score test.txt, sample."""
+    (tmp_path / "train.txt").write_text("\n".join(made_up_names(600, 0)) + "\n", "utf-8")
+    (tmp_path / "test.txt").write_text("\n".join(made_up_names(80, 1)) + "\n", "utf-8")
+    run = tmp_path / "run"
+
+    def zoo(*argv: str) -> str:
+        result = CliRunner().invoke(cli, list(argv), obj=registry)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    trained = zoo("train", "transformer", "--data", str(tmp_path / "train.txt"),
+                  "--val-data", str(tmp_path / "test.txt"), "--set", "dataset.documents=line",
+                  "--max-seconds", "4", "--out", str(run), "--batch-size", "16",
+                  "--set", "model.embed=32", "--set", "model.layers=1", "--set", "model.heads=2",
+                  "--device", "cpu", "--no-progress")
+    assert "the 4 s budget ended it" in trained  # not the 1,200 steps of a run without one
+    evaluation = json.loads(zoo("eval", str(run), "--json"))
+    scored = json.loads(zoo("score", str(run), str(tmp_path / "test.txt"), "--documents", "line",
+                            "--json"))
+    total = scored["total"]
+    assert total["documents"] == 80 and total["tokens"] == evaluation["tokens"]
+    assert math.isclose(total["nats_per_token"], evaluation["loss"], rel_tol=1e-5)
+    assert math.isclose(total["bits_per_char"], evaluation["bits_per_char"], rel_tol=1e-5)
+    sampled = zoo("sample", str(run), "--num-samples", "50", "--novelty", "--seed", "0")
+    assert re.search(r"^novelty: \d+ of 50 samples are new", sampled, re.MULTILINE), sampled
+
+
+@pytest.mark.slow
+def test_the_python_api_workflow_on_the_docs_page_runs(tmp_path, monkeypatch, capsys):
+    """docs/python-api.md's "Your own data" block, as written but for a 4-second budget."""
+    (tmp_path / "train.txt").write_text("\n".join(made_up_names(600, 0)) + "\n", "utf-8")
+    (tmp_path / "test.txt").write_text("\n".join(made_up_names(80, 1)) + "\n", "utf-8")
+    [code] = [block for block in re.findall(r"```python\n(.*?)```", page("python-api.md"),
+                                           re.DOTALL) if 'val_data="test.txt"' in block]
+    assert "max_seconds=120" in code
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code.replace("max_seconds=120", "max_seconds=4"), "python-api.md", "exec"),
+         {"__name__": "docs_example"})
+    printed = capsys.readouterr().out.splitlines()
+    ended_by, steps = printed[0].split()
+    assert ended_by == "budget" and int(steps) > 0
+    scored, evaluated = map(float, printed[1].split())
+    assert math.isclose(scored, evaluated, rel_tol=1e-5)
+    assert printed[2].startswith("novelty: ")

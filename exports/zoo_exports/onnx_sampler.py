@@ -459,7 +459,8 @@ def load_export_tokenizer(registry: Any, export_dir: Path, manifest: dict[str, A
     spec = manifest["tokenizer"]
     recorded = recorded_provider(manifest, "tokenizer")
     choice = choose_component(registry, "tokenizer", spec["name"], spec["config"],
-                              section="tokenizer", recorded=recorded, made="this export")
+                              section="tokenizer", recorded=recorded, made="this export",
+                              from_record=True)
     tokenizer = build_tokenizer(registry, choice)
     load_tokenizer_files(tokenizer, inside_export(Path(export_dir), spec["directory"],
                                                   "the tokenizer"),

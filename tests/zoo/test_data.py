@@ -14,9 +14,9 @@ from zoo.data.batches import (
     evaluation_batches,
 )
 from zoo.data.documents import PAD_TARGET
-from zoo.data.streams import TokenStream
+from zoo.data.streams import TokenStream, check_long_enough
 from zoo.errors import ZooError
-from zoo.training.data import check_long_enough, training_data
+from zoo.training.data import training_data
 
 STREAM = TokenStream(np.arange(1000, dtype=np.int64), num_chars=2000)
 
@@ -154,8 +154,10 @@ def test_corpus_shorter_than_a_window_is_refused():
         ContiguousStreams(STREAM, 100, 16, seed=0)
 
 
-def test_tokens_per_char():
-    assert STREAM.tokens_per_char == 0.5
+def test_tokens_per_char_counts_the_predicted_tokens():
+    """Every token but the first is predicted (the first is only read), per character."""
+    assert STREAM.predicted == 999
+    assert STREAM.tokens_per_char == 999 / 2000
 
 
 def test_the_sampler_follows_train_stateful():

@@ -239,7 +239,8 @@ def test_the_default_export_goes_inside_the_run_and_is_never_overwritten(
     (["export", "RUN", "--onnx", "--set", "export.opsett=18"], "unknown key 'export.opsett'"),
     (["export", "RUN", "--exporter", "tflite"], "no exporter 'tflite'; available: onnx, web"),
     (["sample", "--onnx", "MISSING"], "does not exist; make one with `zoo export RUN --onnx`"),
-    (["sample", "RUN", "--onnx", "MISSING"], "give a run or an export directory, or --onnx EXPORT_DIR (not both)"),
+    (["sample", "RUN", "--onnx", "MISSING"],
+     "give a run or an export directory, or --onnx EXPORT_DIR (not both)"),
 ])
 def test_mistakes_get_one_clear_line(registry, train_small, tmp_path, argv, message):
     run = str(train_small("bigram"))

@@ -10,6 +10,7 @@ import pytest
 from cli_errors import one_line_error
 from zoo.cli import cli
 from zoo.config.values import InvalidValue, apply_values
+from zoo.data.documents import rows_of
 from zoo.errors import ZooError
 from zoo.testing import check_dataset
 from zoo_plugins.datasets import names
@@ -128,9 +129,12 @@ def test_text_options_are_checked(key, value, allowed):
 
 
 def test_rows_defaults():
-    assert TextConfig().rows == JsonlConfig().rows == "packed"
-    assert NamesConfig().rows == "padded"
-    assert TextConfig(path=["x"], rows="padded").rows == "padded"
+    """Lines (makemore's items) one a row, other text packed; a given value wins."""
+    assert rows_of(TextConfig()) == rows_of(JsonlConfig()) == "packed"
+    assert rows_of(TextConfig(documents="paragraph")) == "packed"
+    assert rows_of(TextConfig(documents="line")) == rows_of(NamesConfig()) == "padded"
+    assert rows_of(TextConfig(path=["x"], rows="padded")) == "padded"
+    assert rows_of(TextConfig(documents="line", rows="packed")) == "packed"
 
 
 # -- jsonl ---------------------------------------------------------------------------------------

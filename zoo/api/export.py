@@ -71,8 +71,10 @@ class Export(Sampler):
         if not isinstance(recorded, dict) or not isinstance(recorded.get("config"), dict):
             raise ZooError(f"the export {str(self.directory)!r} does not record its dataset "
                            "(it was made by an older zoo); export the run again")
+        # a recorded config: a key it lacks takes the value the dataset had when it was made
         return choose_component(self._registry, "dataset", str(recorded.get("name")),
-                                recorded["config"], section="dataset", made="this export")
+                                recorded["config"], section="dataset", made="this export",
+                                from_record=True)
 
     def _summary(self) -> list[tuple[str, str]]:
         keys = ["exporter", "architecture", "trained_steps", "vocab_size", "quantized"]

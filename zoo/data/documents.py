@@ -73,8 +73,12 @@ def unknown_note(stream: Any, tokenizer: Any) -> str:
 
 
 def rows_of(dataset_config: Any) -> str:
-    """How a dataset's documents are trained: its ``rows`` option, else ``packed``."""
-    return str(getattr(dataset_config, "rows", "packed"))
+    """How a dataset's documents are trained: its ``rows`` option; where that is unset (None),
+    the config's ``default_rows`` (a dataset may choose by its other options), else packed."""
+    rows = getattr(dataset_config, "rows", None)
+    if rows is None:
+        rows = getattr(dataset_config, "default_rows", "packed")
+    return str(rows)
 
 
 def document_windows(ids: np.ndarray, end_of_text: int, block_size: int) -> np.ndarray:

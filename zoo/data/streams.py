@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zoo.data.documents import end_of_text_id
+from zoo.errors import ZooError
 from zoo.registry.contracts import Tokenizer
 
 
@@ -26,12 +27,18 @@ class TokenStream:
     end_of_text: int | None = None  # the id between documents; None: one unbroken stream
 
     @property
+    def predicted(self) -> int:
+        """Tokens a model predicts when it reads the stream: all but the first, which is only
+        context (the leading end of text, or a first token with nothing before it)."""
+        return max(0, len(self.ids) - 1)
+
+    @property
     def tokens_per_char(self) -> float:
-        return len(self.ids) / max(1, self.num_chars)
+        return self.predicted / max(1, self.num_chars)
 
     @property
     def tokens_per_byte(self) -> float:
-        return len(self.ids) / max(1, self.num_bytes or self.num_chars)
+        return self.predicted / max(1, self.num_bytes or self.num_chars)
 
 
 def token_dtype(vocab_size: int) -> type:
@@ -58,3 +65,15 @@ def encode_documents(tokenizer: Tokenizer, documents: Sequence[str]) -> TokenStr
         num_bytes=sum(len(doc.encode("utf-8")) for doc in documents),
         end_of_text=end_of_text,
     )
+
+
+def check_long_enough(streams: dict[str, TokenStream], block_size: int,
+                      way_out: str = "use a smaller --block-size or a larger corpus") -> None:
+    """Refuse a split too short for one packed window of ``block_size`` tokens, naming the
+    split and ``way_out`` (padded rows need only one document)."""
+    for split, stream in streams.items():
+        if len(stream.ids) < block_size + 1:
+            raise ZooError(
+                f"the {split} split has {len(stream.ids)} tokens, fewer than block_size + 1 = "
+                f"{block_size + 1}; {way_out}"
+            )

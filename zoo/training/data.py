@@ -10,9 +10,8 @@ from pathlib import Path
 
 from zoo.config.run import RunConfig
 from zoo.data.documents import rows_of
-from zoo.data.streams import TokenStream
+from zoo.data.streams import TokenStream, check_long_enough
 from zoo.data.token_cache import cached_splits
-from zoo.errors import ZooError
 from zoo.registry.contracts import Tokenizer
 from zoo.registry.factory import build_dataset, build_tokenizer
 from zoo.registry.host import Registry
@@ -40,14 +39,3 @@ def training_data(
     if rows_of(run_config.dataset.config) == "packed":
         check_long_enough(streams, run_config.train.block_size)
     return tokenizer, streams
-
-
-def check_long_enough(streams: dict[str, TokenStream], block_size: int) -> None:
-    """Refuse a corpus too short for one packed training window, naming the split and the
-    way out (padded rows need only one document)."""
-    for split, stream in streams.items():
-        if len(stream.ids) < block_size + 1:
-            raise ZooError(
-                f"the {split} split has {len(stream.ids)} tokens, fewer than block_size + 1 = "
-                f"{block_size + 1}; use a smaller --block-size or a larger corpus"
-            )

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from zoo.data.batches import consecutive_batches
 from zoo.data.documents import PAD_TARGET, rows_of, unknown_count
-from zoo.data.streams import TokenStream, encode_documents
+from zoo.data.streams import TokenStream, check_long_enough, encode_documents
 from zoo.errors import ZooError
 from zoo.registry.factory import build_dataset
 from zoo.sampling.loop import SamplingSettings, choose_next
@@ -75,6 +75,9 @@ def evaluate_run(
         raise ZooError(f"dataset {loaded.config.dataset.name!r} has no {split!r} split; "
                        "evaluate --split val (or train)") from None
     stream = encode_documents(loaded.tokenizer, documents)
+    if rows_of(loaded.config.dataset.config) == "packed":  # no window fits a shorter one
+        check_long_enough({split: stream}, loaded.config.train.block_size,
+                          "give it more text, or train with --set dataset.rows=padded")
     device = next(loaded.model.parameters()).device
     windows = consecutive_batches(stream, loaded.config.train.block_size, batch_size,
                                   rows_of(loaded.config.dataset.config))  # found once

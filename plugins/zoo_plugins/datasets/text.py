@@ -49,8 +49,9 @@ SHUFFLED_BY_DEFAULT = ("paragraph", "line")  # items, often sorted: shuffled unl
 class TextConfig:
     """Options of the ``text`` dataset."""
 
-    #: A run recorded before ``shuffle`` existed split its documents in file order.
-    OLD_RUN_DEFAULTS: ClassVar[dict[str, Any]] = {"shuffle": False}
+    #: A run recorded before ``shuffle`` existed split its documents in file order, and one
+    #: recorded before ``rows`` existed packed them.
+    OLD_RUN_DEFAULTS: ClassVar[dict[str, Any]] = {"shuffle": False, "rows": "packed"}
 
     path: list[str] = field(default_factory=list)  # files, folders or globs, in this order
     val_path: list[str] = field(default_factory=list)  # validation files; given: all of path trains
@@ -59,16 +60,22 @@ class TextConfig:
     documents: str = "whole"  # one document: whole (all files, as before), file, paragraph, line
     shuffle: bool | None = None  # shuffle path's documents before the split; unset: line, paragraph
     seed: int = 3407  # fixes the shuffled order: the same seed and files give the same split
-    rows: str = "packed"  # packed: joined by end-of-text, cut in windows; padded: one per row
+    rows: str | None = None  # packed (joined, windows) or padded (one a row); unset: by documents
 
     def __post_init__(self) -> None:
         require(self, "val_fraction", above=0, below=1)  # both splits need text
         require_choice(self, "documents", DOCUMENTS)
-        require_choice(self, "rows", ROWS)
+        if self.rows is not None:
+            require_choice(self, "rows", ROWS)
         if self.shuffle and self.documents == "whole":
             raise InvalidValue("shuffle", self.shuffle, "false or unset with dataset.documents="
                                "whole (one text has no documents to shuffle; choose line, "
                                "paragraph or file)")
+
+    @property
+    def default_rows(self) -> str:
+        """``rows`` when unset: one line a row (makemore's items: names, words), else packed."""
+        return "padded" if self.documents == "line" else "packed"
 
     def shuffles(self) -> bool:
         """Whether the documents of ``path`` are shuffled: ``shuffle``, or its default."""
