@@ -181,3 +181,23 @@ def test_zoo_eval_scores_exactly_the_validation_and_test_files(runner, registry,
     (run / "config.json").write_text(json.dumps(dataset_values))
     result = runner.invoke(cli, ["eval", str(run), "--split", "test"], obj=registry)
     assert "dataset 'text' has no 'test' split" in one_line_error(result)
+
+
+@pytest.mark.slow
+def test_a_test_file_too_short_for_a_packed_window_is_one_line(runner, registry, tmp_path):
+    """Training never reads the test split, so zoo eval checks its length: "hi\\n" and the
+    end of text on both sides are 5 tokens."""
+    _lines(tmp_path / "train.txt", ["the quick brown fox jumps over the lazy dog"] * 20)
+    _lines(tmp_path / "test.txt", ["hi"])
+    run = tmp_path / "run"
+    result = runner.invoke(cli, [
+        "train", "bigram", "--data", str(tmp_path / "train.txt"), "--test-data",
+        str(tmp_path / "test.txt"), "--set", "dataset.documents=whole", "--steps", "2",
+        "--batch-size", "2", "--block-size", "16", "--device", "cpu", "--no-progress",
+        "--out", str(run)], obj=registry)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["eval", str(run), "--split", "test"], obj=registry)
+    assert result.exit_code == 2
+    assert one_line_error(result) == (
+        "error: the test split has 5 tokens, fewer than block_size + 1 = 17; give it more "
+        "text, or train with --set dataset.rows=padded")
