@@ -95,12 +95,13 @@ class WithTestSplit:
 def test_check_dataset_takes_a_test_split_or_a_key_error():
     check_dataset(WithTestSplit, ["some test text"])
     check_dataset(WithTestSplit, KeyError("test"))  # no test split, said as the contract asks
+    # how datasets written before test splits refused an unknown split: still no test split
+    check_dataset(WithTestSplit, ValueError("no such split"))
     with pytest.raises(AssertionError, match=r"texts\('test'\) is empty"):
         check_dataset(WithTestSplit, [])
-    with pytest.raises(AssertionError, match=r"texts\('test'\) raised ValueError: no such "
-                                             r"split; a dataset without a test split raises "
-                                             r"KeyError"):
-        check_dataset(WithTestSplit, ValueError("no such split"))
+    with pytest.raises(AssertionError, match=r"texts\('test'\) raised OSError: disk gone; a "
+                                             r"dataset without a test split raises KeyError"):
+        check_dataset(WithTestSplit, OSError("disk gone"))
 
 
 # --- check_architecture: a correct model passes, each broken one fails where it breaks ---

@@ -44,9 +44,9 @@ def test_metrics_record_training_and_evaluation(trained_run):
     vocab_size = json.loads((trained_run / "config.json").read_text())["vocab_size"]
     assert last["loss"] < math.log(vocab_size)  # better than a uniform guess
     assert last["perplexity"] == pytest.approx(math.exp(last["loss"]))
-    # one token per character (and two end-of-text tokens around the 6,000-character
-    # validation text): bits per character is the loss in bits, times 6,002 / 6,000
-    assert last["bits_per_char"] == pytest.approx(last["loss"] / math.log(2) * 6002 / 6000)
+    # one token per character, and the end of text after the 6,000-character validation
+    # text predicted too (the one before it is only read): the loss in bits, times 6,001 / 6,000
+    assert last["bits_per_char"] == pytest.approx(last["loss"] / math.log(2) * 6001 / 6000)
     assert 0.0 <= last["accuracy"] <= 1.0
     assert any(m["split"] == "train" and m["tokens_per_s"] > 0 for m in metrics)
 
@@ -321,8 +321,8 @@ def test_every_tokenizer_trains_samples_and_reports_bits_per_char(
     [evaluation] = [m for m in read_metrics(out) if m["split"] == "val"]
     val_chars, val_bytes = 111_540, len(tiny_shakespeare.read_text()[1_003_854:].encode())
     loaded = load_run(registry, out)
-    # the split's tokens, and the end-of-text token on each side of its one document
-    tokens = len(loaded.tokenizer.encode(tiny_shakespeare.read_text()[1_003_854:])) + 2
+    # the tokens predicted: the split's, and the end of text that closes its one document
+    tokens = len(loaded.tokenizer.encode(tiny_shakespeare.read_text()[1_003_854:])) + 1
     bits_per_token = evaluation["loss"] / math.log(2)
     assert evaluation["bits_per_char"] == pytest.approx(bits_per_token * tokens / val_chars)
     assert evaluation["bits_per_byte"] == pytest.approx(bits_per_token * tokens / val_bytes)
