@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from typing import Any
 
 
@@ -24,3 +25,17 @@ def one_line_error(result: Any) -> str:
     assert len(lines) == 1, f"stderr has {len(lines)} lines, expected one:\n{stderr}"
     assert lines[0].startswith("error: "), lines[0]
     return lines[0]
+
+
+def one_line_zoo_error(call: Callable[[], Any]) -> str:
+    """The message of the ZooError that ``call()`` raises, asserted to be one line: what the
+    CLI would print after ``error: ``."""
+    import pytest
+
+    from zoo.errors import ZooError
+
+    with pytest.raises(ZooError) as caught:
+        call()
+    message = str(caught.value)
+    assert "\n" not in message, message
+    return message

@@ -171,3 +171,19 @@ collect_ignore = ["external_plugin"]
 def plugin_environment(tmp_path_factory: pytest.TempPathFactory) -> PluginEnvironment:
     """A fresh venv with zoo installed from its wheel, shared by the plugin-package tests."""
     return PluginEnvironment(tmp_path_factory.mktemp("plugin-env"))
+
+
+@pytest.fixture
+def document_window_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Each call of the padded rows' window finder from now on, as its arguments."""
+    import zoo.data.batches
+
+    calls: list[tuple[Any, ...]] = []
+    real = zoo.data.batches.document_windows
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(zoo.data.batches, "document_windows", counted)
+    return calls

@@ -10,7 +10,7 @@ this module never imports torch. Contract checks for a plugin's tests are in
 from zoo.analysis.scoring import Scores, length_groups, score_documents, surprisal
 from zoo.config.run import choose_component
 from zoo.config.values import InvalidValue, require
-from zoo.data.documents import ROWS, end_of_text_id
+from zoo.data.documents import ROWS, end_of_text_id, lines_of, paragraphs_of
 from zoo.errors import PluginError, ZooError
 from zoo.files.atomic import atomic_directory, naming_write_failures
 from zoo.files.reading import (
@@ -45,7 +45,7 @@ __all__ = [
     # errors: one line naming the problem and the way out
     "PluginError", "ZooError",
     # documents and end of text
-    "ROWS", "end_of_text_id",
+    "ROWS", "end_of_text_id", "lines_of", "paragraphs_of",
     # reading a user's files back, and writing a directory whole or not at all
     "MAX_REASON", "atomic_directory", "damaged", "load_tokenizer_files", "naming_write_failures",
     "read_json", "reading", "require_keys", "short_reason",

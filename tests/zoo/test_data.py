@@ -122,24 +122,14 @@ def test_padded_rows_are_evaluated_whole_or_spread_by_the_same_rule(documents, e
         assert _targets(batches) == _targets(consecutive_batches(stream, 8, 7, "padded"))
 
 
-def test_zoo_evals_batches_find_their_windows_once(monkeypatch):
+def test_zoo_evals_batches_find_their_windows_once(document_window_calls):
     """Counting the batches (a progress bar's total) and reading them builds the padded
     document windows one time, not once for each."""
-    import zoo.data.batches
-
-    calls = []
-    real = zoo.data.batches.document_windows
-
-    def counted(*args):
-        calls.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(zoo.data.batches, "document_windows", counted)
     ids = np.concatenate([[1], np.tile([5, 6, 1], 40)]).astype(np.int64)
     stream = TokenStream(ids, num_chars=80, end_of_text=1)
     batches = consecutive_batches(stream, 8, 16, "padded")
     assert len(batches) == 3 and len(list(batches)) == 3
-    assert len(calls) == 1
+    assert len(document_window_calls) == 1
 
 
 def test_consecutive_batches_cover_every_full_window_once():

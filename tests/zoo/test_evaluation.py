@@ -128,7 +128,7 @@ def test_training_records_zoo_evals_loss_for_a_small_validation_split(runner, re
 
 
 def test_zoo_eval_of_padded_rows_finds_the_document_windows_once(runner, registry, tmp_path,
-                                                                  monkeypatch):
+                                                                  document_window_calls):
     out = tmp_path / "run"
     trained = runner.invoke(cli, [
         "train", "bigram", "--data", str(_line_corpus(tmp_path)), "--set",
@@ -136,17 +136,8 @@ def test_zoo_eval_of_padded_rows_finds_the_document_windows_once(runner, registr
         "--batch-size", "4", "--block-size", "8", "--device", "cpu", "--no-progress",
         "--out", str(out)], obj=registry)
     assert trained.exit_code == 0, trained.output
-    import zoo.data.batches
-
-    calls = []
-    real = zoo.data.batches.document_windows
-
-    def counted(*args):
-        calls.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(zoo.data.batches, "document_windows", counted)
+    document_window_calls.clear()  # training's own: only zoo eval's are counted
     evaluated = runner.invoke(cli, ["eval", str(out), "--json"], obj=registry)
     assert evaluated.exit_code == 0, evaluated.output
     assert json.loads(evaluated.output)["tokens"] > 0
-    assert len(calls) == 1
+    assert len(document_window_calls) == 1

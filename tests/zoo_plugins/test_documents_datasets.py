@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cli_errors import one_line_error
+from cli_errors import one_line_error, one_line_zoo_error
 from zoo.cli import cli
 from zoo.config.values import InvalidValue, apply_values
 from zoo.data.documents import rows_of
-from zoo.errors import ZooError
 from zoo.testing import check_dataset
 from zoo_plugins.datasets import names
 from zoo_plugins.datasets.jsonl import JsonlConfig, JsonlDataset
@@ -23,14 +22,6 @@ from zoo_plugins.datasets.text import TextConfig, TextDataset
 def _documents(dataset) -> list[str]:
     return dataset.texts("train") + dataset.texts("val")
 
-
-def _error(call) -> str:
-    """The message of the ZooError that ``call()`` raises, checked to be one line."""
-    with pytest.raises(ZooError) as caught:
-        call()
-    message = str(caught.value)
-    assert "\n" not in message, message
-    return message
 
 
 # -- the document split ------------------------------------------------------------------------
@@ -49,7 +40,8 @@ def test_split_documents_leaves_each_split_a_document(count, fraction, train):
 
 
 def test_split_documents_needs_two_documents():
-    message = _error(lambda: split_documents(["alone"], 0.1, source="my.txt", way_out="add more"))
+    message = one_line_zoo_error(
+        lambda: split_documents(["alone"], 0.1, source="my.txt", way_out="add more"))
     assert "my.txt gives 1 document(s)" in message and message.endswith("add more")
 
 
@@ -110,7 +102,7 @@ def test_document_modes_never_cut_a_document(tmp_path):
 def test_too_few_documents_is_one_line_with_the_way_out(tmp_path, documents):
     path = tmp_path / "one.txt"
     path.write_text("a single line of text\n", "utf-8")
-    message = _error(lambda: TextDataset(TextConfig(path=[str(path)],
+    message = one_line_zoo_error(lambda: TextDataset(TextConfig(path=[str(path)],
                                                     documents=documents)).texts("train"))
     assert f"dataset.documents={documents}" in message
     assert "--set dataset.documents=whole" in message
@@ -123,7 +115,7 @@ def test_too_few_documents_is_one_line_with_the_way_out(tmp_path, documents):
 def test_text_options_are_checked(key, value, allowed):
     with pytest.raises(InvalidValue, match=allowed):
         TextConfig(path=["x.txt"], **{key: value})
-    message = _error(lambda: apply_values(TextConfig(path=["x.txt"]), {key: value},
+    message = one_line_zoo_error(lambda: apply_values(TextConfig(path=["x.txt"]), {key: value},
                                           "dataset", "dataset text"))
     assert f"dataset.{key}={value!r}" in message and allowed in message
 
@@ -176,7 +168,7 @@ def test_jsonl_reads_the_named_field_with_crlf_and_a_byte_order_mark(tmp_path):
 ], ids=["bad json", "not an object", "missing field", "a number", "null"])
 def test_a_bad_record_is_one_line_naming_file_line_and_way_out(tmp_path, line, problem, way_out):
     path = _jsonl(tmp_path / "data.jsonl", ['{"text": "fine"}', "", line, '{"text": "fine"}'])
-    message = _error(lambda: JsonlDataset(JsonlConfig(path=[path])).texts("train"))
+    message = one_line_zoo_error(lambda: JsonlDataset(JsonlConfig(path=[path])).texts("train"))
     assert f"{path!r} {problem}" in message
     assert way_out in message
 
@@ -184,14 +176,14 @@ def test_a_bad_record_is_one_line_naming_file_line_and_way_out(tmp_path, line, p
 def test_jsonl_file_problems_are_one_line(tmp_path):
     latin = tmp_path / "latin1.jsonl"
     latin.write_bytes(b'{"text": "caf\xe9"}\n')
-    assert "offset 13" in _error(lambda: JsonlDataset(JsonlConfig(path=[str(latin)]))
+    assert "offset 13" in one_line_zoo_error(lambda: JsonlDataset(JsonlConfig(path=[str(latin)]))
                                  .texts("train"))
     missing = str(tmp_path / "nowhere.jsonl")
-    assert "nowhere.jsonl" in _error(lambda: JsonlDataset(JsonlConfig(path=[missing]))
+    assert "nowhere.jsonl" in one_line_zoo_error(lambda: JsonlDataset(JsonlConfig(path=[missing]))
                                      .texts("train"))
-    assert "--set dataset.path=" in _error(lambda: JsonlDataset(JsonlConfig()))
+    assert "--set dataset.path=" in one_line_zoo_error(lambda: JsonlDataset(JsonlConfig()))
     one = _jsonl(tmp_path / "one.jsonl", ['{"text": "only"}'])
-    assert "gives 1 document(s)" in _error(lambda: JsonlDataset(JsonlConfig(path=[one]))
+    assert "gives 1 document(s)" in one_line_zoo_error(lambda: JsonlDataset(JsonlConfig(path=[one]))
                                            .texts("train"))
 
 
@@ -243,14 +235,14 @@ def test_names_options_are_checked():
 
 def test_missing_names_data_is_one_line_saying_pip_install(tmp_path, monkeypatch):
     monkeypatch.setattr(names.resources, "files", lambda package: tmp_path)  # no census files
-    message = _error(lambda: NamesDataset(NamesConfig()).texts("train"))
+    message = one_line_zoo_error(lambda: NamesDataset(NamesConfig()).texts("train"))
     assert "dist.male.first" in message and message.endswith("pip install names")
 
     def uninstalled(package):
         raise ModuleNotFoundError(f"No module named {package!r}")
 
     monkeypatch.setattr(names.resources, "files", uninstalled)
-    assert _error(lambda: NamesDataset(NamesConfig()).texts("train")).endswith(
+    assert one_line_zoo_error(lambda: NamesDataset(NamesConfig()).texts("train")).endswith(
         "pip install names")
 
 

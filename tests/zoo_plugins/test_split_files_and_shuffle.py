@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_errors import one_line_zoo_error
 from zoo.config.values import InvalidValue, apply_values
 from zoo.errors import ZooError
 from zoo.testing import check_dataset
@@ -24,13 +25,6 @@ def _records(path: Path, items: list[str]) -> str:
     path.write_text("".join(json.dumps({"text": item}) + "\n" for item in items), "utf-8")
     return str(path)
 
-
-def _error(call) -> str:
-    with pytest.raises(ZooError) as caught:
-        call()
-    message = str(caught.value)
-    assert "\n" not in message, message
-    return message
 
 
 @pytest.fixture
@@ -92,18 +86,18 @@ def test_a_split_reads_only_its_own_files(names, tmp_path):
                                      val_path=[str(tmp_path / "gone-too.txt")],
                                      test_path=[names["test"]], documents="line"))
     assert dataset.texts("test") == ["tess", "theo"]
-    assert "gone.txt' does not exist" in _error(lambda: dataset.texts("train"))
-    assert "gone-too.txt' does not exist" in _error(lambda: dataset.texts("val"))
+    assert "gone.txt' does not exist" in one_line_zoo_error(lambda: dataset.texts("train"))
+    assert "gone-too.txt' does not exist" in one_line_zoo_error(lambda: dataset.texts("val"))
 
 
 def test_a_missing_test_file_is_named(names, tmp_path):
     missing = str(tmp_path / "elsewhere" / "test.txt")
     dataset = TextDataset(TextConfig(path=[names["train"]], test_path=[missing]))
-    message = _error(lambda: dataset.texts("test"))
+    message = one_line_zoo_error(lambda: dataset.texts("test"))
     assert message == f"text file {missing!r} does not exist"
     glob = str(tmp_path / "*.nope")
     dataset = TextDataset(TextConfig(path=[names["train"]], val_path=[glob]))
-    assert _error(lambda: dataset.texts("val")) == (
+    assert one_line_zoo_error(lambda: dataset.texts("val")) == (
         f"no files match {glob!r}; check dataset.val_path")
 
 
@@ -113,7 +107,7 @@ def test_an_empty_held_out_file_is_one_line(names, tmp_path, documents):
     empty.write_text("\n  \n", "utf-8") if documents == "line" else empty.write_text("")
     dataset = TextDataset(TextConfig(path=[names["train"]], test_path=[str(empty)],
                                      documents=documents))
-    assert _error(lambda: dataset.texts("test")) == (
+    assert one_line_zoo_error(lambda: dataset.texts("test")) == (
         f"dataset.test_path (1 file(s)) with dataset.documents={documents} gives no text; "
         "check the files dataset.test_path names")
 
@@ -130,7 +124,7 @@ def test_jsonl_takes_validation_and_test_files(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text(json.dumps({"text": ""}) + "\n")
     dataset = JsonlDataset(JsonlConfig(path=[train], val_path=[str(empty)]))
-    assert _error(lambda: dataset.texts("val")).startswith(
+    assert one_line_zoo_error(lambda: dataset.texts("val")).startswith(
         "dataset.val_path (1 file(s), field 'text') gives no text")
 
 

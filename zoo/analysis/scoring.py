@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from zoo.analysis.tables import text_table
-from zoo.data.documents import end_of_text_id, unknown_id
+from zoo.data.documents import end_of_text_id, lines_of, paragraphs_of, unknown_id
 from zoo.data.stats import token_label
 from zoo.errors import ZooError
 from zoo.training.metrics import perplexity
@@ -268,17 +268,7 @@ def cut_documents(text: str, documents: str) -> list[str]:
         raise ZooError(f"--documents {documents!r}: choose one of {', '.join(DOCUMENTS)}")
     if documents == "file":
         return [text] if text else []
-    if documents == "line":
-        return [line.strip() for line in text.split("\n") if line.strip()]
-    found: list[str] = []
-    current: list[str] = []
-    for line in [*text.replace("\r\n", "\n").split("\n"), ""]:
-        if line.strip():
-            current.append(line)
-        elif current:
-            found.append("\n".join(current))
-            current = []
-    return found
+    return lines_of(text) if documents == "line" else paragraphs_of(text)
 
 
 def read_documents(paths: Sequence[str | Path], documents: str = "file") -> list[str]:

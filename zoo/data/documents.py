@@ -115,3 +115,26 @@ def padded_rows(ids: np.ndarray, windows: np.ndarray, pad: int) -> tuple[np.ndar
         inputs[row, : length - 1] = tokens[:-1]
         targets[row, : length - 1] = tokens[1:]
     return inputs, targets
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """The runs of non-blank lines of ``text``, each run joined with newlines: the documents
+    of ``dataset.documents=paragraph`` and ``zoo score --documents paragraph``.
+
+    A blank line is empty or whitespace only; ``\\r\\n`` line ends become ``\\n``.
+    """
+    found: list[str] = []
+    current: list[str] = []
+    for line in [*text.replace("\r\n", "\n").split("\n"), ""]:
+        if line.strip():
+            current.append(line)
+        elif current:
+            found.append("\n".join(current))
+            current = []
+    return found
+
+
+def lines_of(text: str) -> list[str]:
+    """The non-blank lines of ``text``, stripped of surrounding whitespace: the documents of
+    ``dataset.documents=line`` and ``zoo score --documents line`` (makemore's items)."""
+    return [line.strip() for line in text.split("\n") if line.strip()]

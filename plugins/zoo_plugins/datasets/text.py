@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from zoo.plugin import ROWS, InvalidValue, ZooError, require
+from zoo.plugin import ROWS, InvalidValue, ZooError, lines_of, paragraphs_of, require
 from zoo_plugins.datasets.splits import (
     FileSplits,
     require_choice,
@@ -134,32 +134,11 @@ def expand_paths(patterns: list[str], key: str = "path") -> list[Path]:
     return files
 
 
-def paragraphs(text: str) -> list[str]:
-    """The runs of non-blank lines of ``text``, each run joined with newlines.
-
-    A blank line is empty or whitespace only; ``\\r\\n`` line ends become ``\\n``.
-    """
-    found: list[str] = []
-    current: list[str] = []
-    for line in [*text.replace("\r\n", "\n").split("\n"), ""]:
-        if line.strip():
-            current.append(line)
-        elif current:
-            found.append("\n".join(current))
-            current = []
-    return found
-
-
-def lines(text: str) -> list[str]:
-    """The non-blank lines of ``text``, stripped of surrounding whitespace."""
-    return [line.strip() for line in text.split("\n") if line.strip()]
-
-
 def documents_of(files: list[str], documents: str) -> list[str]:
     """The documents of the files' texts, in order: each file, paragraph or line."""
     if documents == "file":
         return [text for text in files if text]  # an empty file holds no document
-    cut = paragraphs if documents == "paragraph" else lines
+    cut = paragraphs_of if documents == "paragraph" else lines_of
     return [document for text in files for document in cut(text)]
 
 
