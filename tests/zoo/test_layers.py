@@ -51,7 +51,7 @@ def modules(root: Path) -> dict[str, Path]:
 
 
 def imports_of(name: str, path: Path, known: set[str]) -> list[tuple[int, str]]:
-    """Every module ``name`` imports (line, module), resolving ``from pkg import module``."""
+    """Every module ``name`` imports (line, module); ``from pkg import module`` imports both."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = []
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
@@ -63,8 +63,11 @@ def imports_of(name: str, path: Path, known: set[str]) -> list[tuple[int, str]]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, *([base] if base else [])])
             for alias in node.names:
+                # `from pkg import module` runs pkg's __init__ too: both are imported
                 submodule = f"{base}.{alias.name}"
-                found.append((node.lineno, submodule if submodule in known else base))
+                found.append((node.lineno, base))
+                if submodule in known:
+                    found.append((node.lineno, submodule))
     return found
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from zoo import api
 from zoo.analysis.tables import text_table
+from zoo.api import components as registered_components
 from zoo.cli.common import registry_from
 from zoo.registry.components import KINDS
 from zoo.registry.host import Registry
@@ -27,7 +27,7 @@ def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[
             "config": dataclasses.asdict(c.default_config()),
             "train_defaults": dict(c.train_defaults),
         }
-        for c in api.components(kind, pattern, registry=registry)
+        for c in registered_components(kind, pattern, registry=registry)
     ]
     broken = [
         {"plugin": b.provider.plugin, "distribution": b.provider.distribution,

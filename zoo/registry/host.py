@@ -34,10 +34,10 @@ from typing import Any, Protocol
 import click
 import pluggy
 
+import zoo.registry.hookspecs as hookspecs  # the module, not the package that re-exports us
 from zoo.config.training import TrainConfig, check_schedule
 from zoo.config.values import apply_values
 from zoo.errors import PluginError, ZooError
-from zoo.registry import hookspecs
 from zoo.registry.components import (
     KIND_HOOKS,
     UNKNOWN,
