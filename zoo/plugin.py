@@ -18,6 +18,7 @@ from zoo.files.reading import (
     damaged,
     load_tokenizer_files,
     read_json,
+    read_text_file,
     reading,
     require_keys,
     short_reason,
@@ -48,7 +49,7 @@ __all__ = [
     "ROWS", "end_of_text_id", "lines_of", "paragraphs_of",
     # reading a user's files back, and writing a directory whole or not at all
     "MAX_REASON", "atomic_directory", "damaged", "load_tokenizer_files", "naming_write_failures",
-    "read_json", "reading", "require_keys", "short_reason",
+    "read_json", "read_text_file", "reading", "require_keys", "short_reason",
     # rebuilding a recorded component (exporters that sample)
     "build_tokenizer", "choose_component",
     # the stepwise sampling loop, shared with exporters' own runtimes

@@ -36,7 +36,9 @@ import numpy as np
 from zoo.analysis.tables import text_table
 from zoo.data.documents import end_of_text_id, lines_of, paragraphs_of, unknown_id
 from zoo.data.stats import token_label
+from zoo.data.streams import encode_documents
 from zoo.errors import ZooError
+from zoo.files.reading import read_text_file
 from zoo.training.metrics import perplexity
 
 #: What one document of a file is (``zoo score --documents``): the whole file, each run of
@@ -82,12 +84,10 @@ def document_row(tokenizer: Any, text: str) -> np.ndarray:
     """The token ids (N,) a document is scored on: ``EOT doc EOT``, or the document's own
     tokens when the tokenizer has no end-of-text token."""
     try:
-        ids = [int(i) for i in tokenizer.encode(text)]
+        stream = encode_documents(tokenizer, [text])  # the framing training and eval use
     except ValueError as error:
         raise ZooError(f"the text cannot be encoded: {error}") from None
-    end_of_text = end_of_text_id(tokenizer)
-    boundary = [] if end_of_text is None else [end_of_text]
-    return np.asarray(boundary + ids + boundary, dtype=np.int64)
+    return stream.ids.astype(np.int64)
 
 
 class _Figures:
@@ -275,16 +275,7 @@ def read_documents(paths: Sequence[str | Path], documents: str = "file") -> list
     """The documents of UTF-8 text files, in order (see :func:`cut_documents`)."""
     found: list[str] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            raise ZooError(f"{str(path)!r} is a directory; give the text files inside it")
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except FileNotFoundError:
-            raise ZooError(f"text file {str(path)!r} does not exist") from None
-        except UnicodeDecodeError as error:
-            raise ZooError(f"{str(path)!r} is not UTF-8 (bad byte at offset {error.start}); "
-                           "convert it, e.g. iconv -t utf-8") from None
-        found += cut_documents(text, documents)
+        found += cut_documents(read_text_file(path), documents)
     if not found:
         raise ZooError(f"{', '.join(map(str, paths))} hold no document to score"
                        + ("" if documents == "file" else f" (--documents {documents})"))

@@ -86,3 +86,21 @@ def require_keys(data: dict[str, Any], types: dict[str, type | tuple[type, ...]]
         if not isinstance(value, expected) or (numeric and isinstance(value, bool)):
             found = "missing" if key not in data else f"{type(value).__name__} {value!r}"
             raise damaged(path, what, recovery, f"'{key}' is {found}"[:MAX_REASON])
+
+
+def read_text_file(path: Path) -> str:
+    """A user's UTF-8 text file, or a ZooError naming it: missing, a directory, or not UTF-8
+    (with the offset of its first bad byte and the way to convert it)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ZooError(f"text file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise ZooError(f"{str(path)!r} is a directory; give the text files inside it") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ZooError(
+            f"{str(path)!r} is not UTF-8 (bad byte at offset {error.start}); "
+            "convert it, e.g. iconv -t utf-8"
+        ) from None

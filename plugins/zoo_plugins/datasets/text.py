@@ -31,7 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from zoo.plugin import ROWS, InvalidValue, ZooError, lines_of, paragraphs_of, require
+from zoo.plugin import (
+    ROWS,
+    InvalidValue,
+    ZooError,
+    lines_of,
+    paragraphs_of,
+    read_text_file,
+    require,
+)
 from zoo_plugins.datasets.splits import (
     FileSplits,
     require_choice,
@@ -94,19 +102,7 @@ def read_utf8(path: Path) -> str:
     if path.exists() and not path.is_dir() and not path.is_file():
         raise ZooError(f"{str(path)!r} is not a regular file (a device or a pipe); "
                        "give a text file")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ZooError(f"text file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ZooError(f"{str(path)!r} is a directory; give the text files inside it") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ZooError(
-            f"{str(path)!r} is not UTF-8 (bad byte at offset {error.start}); "
-            "convert it, e.g. iconv -t utf-8"
-        ) from None
+    return read_text_file(path)
 
 
 def _hidden(relative: Path) -> bool:
