@@ -2,7 +2,7 @@
 
 nanoGPT's ``init_from``: the new run takes the source run's architecture,
 model config, tokenizer and weights, and trains them with a new optimizer,
-schedule and data. torch is imported only when weights are copied.
+schedule and data.
 """
 
 from __future__ import annotations

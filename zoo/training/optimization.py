@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-if TYPE_CHECKING:  # torch is imported by the functions that make tensors
-    import torch
-
+if TYPE_CHECKING:
     from zoo.config.training import TrainConfig
 
 #: The longest default warmup; shorter runs warm up over a tenth of their steps.
