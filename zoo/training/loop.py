@@ -184,15 +184,20 @@ def train_run(
                                       start_step=start.step, rows=rows)
             carry, step, final_eval, ended_by = start.carry, start.step, {}, "steps"
             limit = train.step_limit  # None: the time budget alone ends the run
-            budgeted = budget_left(train, start.elapsed_s)
+            budgeted, overtime = budget_left(train, start.elapsed_s), False
             for step in (itertools.count(start.step + 1) if limit is None
                          else range(start.step + 1, limit + 1)):
                 seconds = report.elapsed()  # the run's training time, resumed sessions too
                 # a time budget stops every rank together, after the same step (at least one)
                 if (budgeted and step > start.step + 1
                         and dist.any(seconds >= train.max_seconds, device)):
-                    step, ended_by = step - 1, "budget"
-                    break
+                    # a budget spent while the last step's checkpoint was written left that
+                    # checkpoint's record short of it: one step more, so that the run's last
+                    # record says the budget is spent (and a resume without --steps is refused)
+                    if checkpoints.step != step - 1 or overtime:
+                        step, ended_by = step - 1, "budget"
+                        break
+                    overtime = True
                 lr = set_learning_rate(optimizer, scheduled_learning_rate(train, step, seconds))
                 x, y, reset = sampler.next_batch()
                 inputs, targets = to_device((x, y), device)  # (B, T) each
