@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_model, save_model
+from safetensors.torch import load_model, save_file
 
 from zoo.config.run import RunConfig
 from zoo.errors import ZooError
@@ -44,7 +44,27 @@ def save_checkpoint(run_dir: Path, model: Any, step: int) -> None:
     """
     metadata = {"step": str(step), "zoo_version": __version__}
     with atomic.atomic_path(run_dir / MODEL_FILE) as temp:
-        save_model(model, str(temp), metadata=metadata)
+        save_file(checkpoint_tensors(model), str(temp), metadata=metadata)
+
+
+def checkpoint_tensors(model: Any) -> dict[str, torch.Tensor]:
+    """The model's weights as ``model.safetensors`` stores them: each copied to the CPU into
+    storage of its own, and a tied weight (one tensor under two names) stored once.
+
+    On a GPU, cuDNN packs an RNN's weights into one flat buffer; safetensors refuses
+    tensors that share a storage they do not cover, so each weight is copied out.
+    Loading (``load_model``) fills a tied weight's other name from the one stored.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+    seen = set()
+    for name, tensor in model.state_dict().items():
+        view = (tensor.device, tensor.data_ptr(), tensor.dtype, tuple(tensor.shape),
+                tensor.stride())
+        if tensor.numel() and view in seen:
+            continue  # the same tensor under a second name: a tied weight
+        seen.add(view)
+        tensors[name] = tensor.detach().to("cpu", copy=True).contiguous()
+    return tensors
 
 
 @dataclass
