@@ -25,8 +25,9 @@ from zoo.files.reading import (
 )
 from zoo.registry.contracts import SPLITS, Architecture, Dataset, Tokenizer
 from zoo.registry.factory import build_tokenizer
-from zoo.registry.hookspecs import Register, hookimpl
+from zoo.registry.hookspecs import Register, RegisterPretrained, hookimpl
 from zoo.registry.host import load_registry
+from zoo.runs.pretrained import register_index
 from zoo.sampling.loop import (
     SamplingSettings,
     continue_choices,
@@ -39,6 +40,8 @@ from zoo.version import PLUGIN_API_VERSION, __version__
 __all__ = [
     # registering components (also in zoo itself)
     "PLUGIN_API_VERSION", "Register", "__version__", "hookimpl", "load_registry",
+    # registering trained models (a pretrained package's models.json)
+    "RegisterPretrained", "register_index",
     # the contracts a component meets
     "SPLITS", "Architecture", "Dataset", "Tokenizer",
     # config dataclasses: checking a field in __post_init__

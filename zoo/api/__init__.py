@@ -42,6 +42,7 @@ from zoo.config.training import check_schedule
 from zoo.errors import ZooError
 from zoo.registry.components import KINDS, Component
 from zoo.registry.host import Registry, default_registry
+from zoo.runs.pretrained import describe, locate_run
 from zoo.runs.run_directory import plan_run_directory
 
 
@@ -132,10 +133,11 @@ def train(
     init_from = settings.pop("train.init_from", None) or init_from or \
         layers["train"].pop("init_from", None)
     if init_from:
-        from zoo.training.fine_tuning import starting_sections  # torch: it loads the source
+        # torch: it loads the source
+        from zoo.training.fine_tuning import recorded_source, starting_sections
 
         layers.update(starting_sections(registry, init_from, architecture, tokenizer))
-        shortcuts["train.init_from"] = str(Path(init_from).absolute())
+        shortcuts["train.init_from"] = recorded_source(registry, init_from)
     run_config = build_run_config(registry, layers, as_overrides({**shortcuts, **settings}))
     check_schedule(run_config.train)
     run_dir = plan_run_directory(out, run_config.model.name)
@@ -146,14 +148,27 @@ def train(
 
 
 def load(run_dir: PathLike, device: str = "cpu", *, registry: Registry | None = None) -> Run:
-    """The trained run in ``run_dir``, with its model on ``device`` (``auto`` picks one).
+    """The trained run in ``run_dir``, or the pretrained model of that name, with its model on
+    ``device`` (``auto`` picks one). A path that exists wins over a pretrained name.
 
     >>> zoo.load(run.directory).step == run.step
     True
     """
     registry = _registry(registry)
-    loaded = load_run(Path(run_dir), registry, device)
-    return Run(Path(run_dir), registry, device=device, loaded=loaded)
+    location = locate_run(registry, run_dir)
+    loaded = load_run(location.directory, registry, device)
+    return Run(location.directory, registry, device=device, loaded=loaded,
+               pretrained=location.pretrained)
+
+
+def pretrained(pattern: str | None = None, *,
+               registry: Registry | None = None) -> list[dict[str, Any]]:
+    """The installed trained models, as ``zoo list --kind pretrained --json`` gives them:
+    name, architecture, parameters, dataset, tokenizer, val loss, bits/char, size, provider.
+
+    Each name loads with :func:`load` (``zoo.load("gru-tied/tinyshakespeare")``).
+    """
+    return [describe(model) for model in _registry(registry).select_pretrained(pattern)]
 
 
 def load_export(export_dir: PathLike, *, registry: Registry | None = None) -> Export:
@@ -199,7 +214,7 @@ def compare(runs: Iterable[PathLike | Run], device: str = "cpu", *, progress: bo
 
 
 __all__ = ["Comparison", "Export", "Run", "compare", "components", "load", "load_export",
-           "train"]
+           "pretrained", "train"]
 
 
 def __getattr__(name: str) -> object:  # zoo 0.1's api module, for one release

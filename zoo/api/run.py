@@ -17,9 +17,12 @@ from zoo.api.sampler import (
 from zoo.config.run import choose_component
 from zoo.errors import ZooError
 from zoo.files.paths import plan_new_directory
+from zoo.files.reading import read_text_file
 from zoo.registry.factory import build_component, count_parameters
+from zoo.registry.components import PretrainedModel
 from zoo.registry.host import Registry
-from zoo.runs.run_directory import read_metrics
+from zoo.runs.pretrained import read_only_error
+from zoo.runs.run_directory import CARD_FILE, read_metrics
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,8 +71,11 @@ class Run(Sampler):
 
     def __init__(self, directory: Path, registry: Registry, *, device: str = "cpu",
                  loaded: LoadedRun | None = None,
-                 training: TrainingResult | None = None) -> None:
+                 training: TrainingResult | None = None,
+                 pretrained: PretrainedModel | None = None) -> None:
         self.directory = Path(directory)
+        #: The trained model this run is, when loaded by its name (read-only); else None.
+        self.pretrained = pretrained
         self._registry = registry
         self._device = device
         self._loaded_run = loaded
@@ -135,6 +141,12 @@ class Run(Sampler):
         []
         """
         return [m for m in self.metrics if m.get("split") == "sample"]
+
+    @property
+    def card(self) -> str | None:
+        """The run's model card, ``MODEL.md`` (every pretrained model has one), or None."""
+        path = self.directory / CARD_FILE
+        return read_text_file(path) if path.is_file() else None
 
     def summary(self) -> list[tuple[str, str]]:
         """What ``zoo show RUN`` prints: (label, value) rows about the run."""
@@ -226,11 +238,18 @@ class Run(Sampler):
         ['manifest.json', 'model.onnx', 'tokenizer']
         """
         choice = choose_component(self._registry, "exporter", exporter, options, section="export")
-        out_dir = plan_new_directory(Path(out) if out else self.directory / choice.name,
+        out_dir = plan_new_directory(Path(out) if out else self._export_home() / choice.name,
                                      "export directory")
         build_component(self._registry, "exporter", choice).export(
             self._loaded, out_dir, log=log or log_to_stderr)
         return Export(out_dir, self._registry)
+
+    def _export_home(self) -> Path:
+        """Where exports go by default: into the run, or for a pretrained model (whose
+        installed directory is never written) ``exports/ARCH-DATASET`` under the current one."""
+        if self.pretrained is None:
+            return self.directory
+        return Path("exports") / self.pretrained.name.replace("/", "-")
 
     def resume(self, steps: int | None = None, *, device: str | None = None,
                architecture: str | None = None, progress: bool = True,
@@ -245,6 +264,8 @@ class Run(Sampler):
         """
         from zoo.training.resume import resumed_run_config  # torch
 
+        if self.pretrained is not None:
+            raise read_only_error(self.pretrained)
         overrides = {key: value for key, value in
                      [("train.steps", steps), ("train.device", device)] if value is not None}
         run_config = resumed_run_config(self._registry, self.directory, overrides,
@@ -256,7 +277,10 @@ class Run(Sampler):
 
     def _summary(self) -> list[tuple[str, str]]:
         last = [m for m in self.metrics if m.get("split") == "val"]
-        rows = [("architecture", self.architecture), ("parameters", f"{self.parameters:,}"),
+        rows = [("pretrained", f"{self.pretrained.name} ({self.pretrained.provider.distribution} "
+                               f"{self.pretrained.provider.version}), read-only")
+                ] if self.pretrained else []
+        rows += [("architecture", self.architecture), ("parameters", f"{self.parameters:,}"),
                 ("tokenizer", f"{self.config.tokenizer.name} (vocab {self.vocab_size})"),
                 ("dataset", self.config.dataset.name),
                 ("step", f"{self.step} of {self.config.train.length()}")]
@@ -266,6 +290,7 @@ class Run(Sampler):
         return rows
 
     def __repr__(self) -> str:  # architecture, step and val loss: one line
-        summary = self._summary()
+        summary = self._summary()[1 if self.pretrained else 0:]
         details = ", ".join(f"{k}={v}" for k, v in summary[:1] + summary[4:])
-        return f"<zoo.Run {str(self.directory)!r}: {details}>"
+        shown = self.pretrained.name if self.pretrained else str(self.directory)
+        return f"<zoo.Run {shown!r}: {details}>"

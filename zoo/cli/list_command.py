@@ -1,4 +1,4 @@
-"""``zoo list``: every registered component, and the plugins that broke."""
+"""``zoo list``: every registered component and trained model, and the plugins that broke."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ import click
 
 from zoo.analysis.tables import text_table
 from zoo.api import components as registered_components
+from zoo.api import pretrained as pretrained_models
 from zoo.cli.common import registry_from
-from zoo.registry.components import KINDS
+from zoo.registry.components import LIST_KINDS, PRETRAINED
 from zoo.registry.host import Registry
 
 
-def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[str, Any]:
-    components = [
+def _listing(registry: Registry, kind: str | None, pattern: str | None,
+             details: bool = True) -> dict[str, Any]:
+    """What ``zoo list`` shows; ``details`` reads each pretrained model's files for its
+    architecture, parameters, loss and size (the plain table needs only names)."""
+    components = [] if kind == PRETRAINED else [
         {
             "kind": c.kind,
             "name": c.name,
@@ -40,7 +44,32 @@ def _listing(registry: Registry, kind: str | None, pattern: str | None) -> dict[
         for c in registry.conflicts.values()
         if kind in (None, c.kind)
     ]
-    return {"components": components, "broken": broken, "conflicts": conflicts}
+    if kind not in (None, PRETRAINED):
+        models = []
+    elif details:
+        models = pretrained_models(pattern, registry=registry)
+    else:
+        models = [{"name": m.name, "summary": m.summary, "distribution": m.provider.distribution,
+                   "version": m.provider.version} for m in registry.select_pretrained(pattern)]
+    return {"components": components, "pretrained": models, "broken": broken,
+            "conflicts": conflicts}
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
+
+
+def _pretrained_table(models: list[dict[str, Any]]) -> str:
+    """NAME, ARCHITECTURE, PARAMETERS, DATASET, VAL LOSS, BITS/CHAR, SIZE, PROVIDER."""
+    rows = [["NAME", "ARCHITECTURE", "PARAMETERS", "DATASET", "VAL LOSS", "BITS/CHAR", "SIZE",
+             "PROVIDER"]]
+    for m in models:
+        scored = m["val_loss"] is not None
+        rows.append([m["name"], m["architecture"], f"{m['parameters']:,}", m["dataset"],
+                     f"{m['val_loss']:.4f}" if scored else "-",
+                     f"{m['bits_per_char']:.3f}" if scored else "-", _size(m["size_bytes"]),
+                     f"{m['distribution']} {m['version']}"])
+    return text_table(rows)
 
 
 def _settings(values: dict[str, Any]) -> str:
@@ -69,21 +98,29 @@ def _show_train_defaults(components: list[dict[str, Any]]) -> None:
 
 @click.command("list")
 @click.argument("pattern", required=False)
-@click.option("--kind", type=click.Choice(KINDS), help="Only components of this kind.")
+@click.option("--kind", type=click.Choice(LIST_KINDS),
+              help="Only components of this kind; pretrained: the trained models, with their "
+                   "size and validation loss.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def list_command(ctx: click.Context, pattern: str | None, kind: str | None, as_json: bool) -> None:
-    """List registered components; PATTERN filters names (substring or glob like 'gru*')."""
-    listing = _listing(registry_from(ctx), kind, pattern)
+    """List registered components and pretrained models; PATTERN filters names (substring or
+    glob like 'gru*')."""
+    listing = _listing(registry_from(ctx), kind, pattern, details=as_json or kind == PRETRAINED)
     if as_json:
         click.echo(json.dumps(listing, indent=2))
         return
     rows = [["KIND", "NAME", "PROVIDER", "SUMMARY"]]
-    rows += [
-        [c["kind"], c["name"], f"{c['distribution']} {c['version']}", c["summary"]]
-        for c in listing["components"]
-    ]
-    if len(rows) == 1:
+    rows += [[c["kind"], c["name"], f"{c['distribution']} {c['version']}", c["summary"]]
+             for c in listing["components"]]
+    rows += [[PRETRAINED, m["name"], f"{m['distribution']} {m['version']}", m["summary"]]
+             for m in listing["pretrained"]]
+    if kind == PRETRAINED and listing["pretrained"]:
+        click.echo(_pretrained_table(listing["pretrained"]))
+    elif kind == PRETRAINED:
+        click.echo("no pretrained models " + (f"match {pattern!r}" if pattern else
+                   "are installed; pip install ./plugins/pretrained (zoo-lm-pretrained)"))
+    elif len(rows) == 1:
         click.echo("no components match" + (f" {pattern!r}" if pattern else ""))
     else:
         click.echo(text_table(rows))

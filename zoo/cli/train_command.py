@@ -16,6 +16,7 @@ from zoo.config.run import TRAIN_SHORTCUTS
 from zoo.config.training import TrainConfig
 from zoo.config.values import field_comments, parse_override
 from zoo.errors import ZooError
+from zoo.runs.pretrained import locate_run
 from zoo.training.interruption import TrainingInterrupted, interrupt_on_sigterm
 
 if typing.TYPE_CHECKING:
@@ -108,7 +109,8 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
                     "val_data": val_data, "test_data": test_data, "config": config_file,
                     "set": overrides, "out": out,
                     **{k: v is not None for k, v in shortcuts.items() if k not in RESUMABLE}})
-                run = Run(resume_dir, registry).resume(
+                location = locate_run(registry, resume_dir)
+                run = Run(location.directory, registry, pretrained=location.pretrained).resume(
                     shortcuts["steps"], device=shortcuts["device"], architecture=architecture,
                     progress=progress, log=log)
             else:

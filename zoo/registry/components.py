@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,14 @@ KIND_HOOKS = {
     "logger": "zoo_register_loggers",
 }
 KINDS = tuple(KIND_HOOKS)
+#: Trained models: registered by their own hook, with a run directory instead of a factory.
+PRETRAINED = "pretrained"
+PRETRAINED_HOOK = "zoo_register_pretrained"
+#: What ``zoo list --kind`` takes.
+LIST_KINDS = (*KINDS, PRETRAINED)
+#: The files every pretrained model's directory holds besides its ``tokenizer/``
+#: (the run directory's files, :mod:`zoo.runs.run_directory`, and the model card).
+PRETRAINED_FILES = ("config.json", "model.safetensors", "metrics.jsonl", "MODEL.md")
 #: What a provider record holds where the distribution or version could not be known.
 UNKNOWN = "unknown"
 
@@ -88,6 +97,23 @@ class Component:
     def default_config(self) -> Any:
         """A config instance with every default."""
         return self.config()
+
+
+@dataclass(frozen=True)
+class PretrainedModel:
+    """One registered trained model: a read-only run directory shipped in a plugin's package.
+
+    ``sha256`` maps every file's path relative to ``directory`` to its hex
+    digest, as the plugin registered it; loading checks them
+    (:func:`zoo.runs.pretrained.verify`).
+    """
+
+    name: str  # ARCHITECTURE/DATASET[-VARIANT]
+    summary: str
+    directory: Path
+    sha256: Mapping[str, str]
+    provider: Provider
+    kind: str = PRETRAINED
 
 
 @dataclass(frozen=True)

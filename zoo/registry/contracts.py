@@ -59,7 +59,9 @@ class Dataset(Protocol):
 
     A dataset says whether it has a test split by its answer to
     ``texts("test")``: the test documents, or ``KeyError`` when it has none
-    (then ``zoo eval --split test`` says so in one line).
+    (then ``zoo eval --split test`` says so in one line). It may also give
+    ``licence``, one line naming the licence of its text, which the model card of
+    a model trained on it quotes (``zoo plugin new --kind pretrained``).
     """
 
     def texts(self, split: str) -> list[str]:

@@ -20,10 +20,15 @@ callable, typed by :class:`Register`:
   model, e.g. ``{"lr": 1e-3}``; the user's ``--config`` and ``--set`` win.
   They are checked when registered: keys of :class:`zoo.config.training.TrainConfig`,
   values of their types.
+
+Trained models are registered by ``zoo_register_pretrained``, whose
+``register`` (typed by :class:`RegisterPretrained`) takes a run directory
+instead of a config and a factory.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -54,6 +59,28 @@ class Register(Protocol):
         config: type[Any],
         factory: Callable[..., Any] | str,
         train_defaults: Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+
+class RegisterPretrained(Protocol):
+    """The ``register`` callable ``zoo_register_pretrained`` receives (plugin API 3).
+
+    ``name`` is ``ARCHITECTURE/DATASET``, with an optional ``-VARIANT``
+    (``"gru-tied/tinyshakespeare-bpe"``); ``summary`` one line for ``zoo list``;
+    ``directory`` the run directory shipped as package data (``config.json``,
+    ``model.safetensors``, ``tokenizer/``, ``metrics.jsonl`` and the model card
+    ``MODEL.md``); ``sha256`` the hex digest of every file in it, by path relative
+    to it (``"tokenizer/char.json"``). Loading checks every digest. A bad name, a
+    missing file or a file without a digest raises :class:`zoo.errors.PluginError`.
+    """
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        summary: str,
+        directory: str | os.PathLike[str],
+        sha256: Mapping[str, str],
     ) -> None: ...
 
 
@@ -109,6 +136,16 @@ def zoo_register_loggers(register: Register) -> None:
     ``step`` and ``split``: ``"train"`` and ``"val"`` records carry numbers,
     ``"sample"`` ones ``prompt`` and ``text``) and ``close()``. A run uses the
     loggers ``train.loggers`` names (``--logger NAME``), on the main rank only.
+    """
+
+
+@hookspec
+def zoo_register_pretrained(register: RegisterPretrained) -> None:
+    """Register trained models, each a run directory shipped in the plugin's package.
+
+    A registered name is accepted wherever a run directory is (``zoo sample
+    gru-tied/tinyshakespeare``, ``zoo.load(name)``, ``--init-from``); the model is
+    read-only, and ``zoo list --kind pretrained`` lists it. Plugin API 3.
     """
 
 

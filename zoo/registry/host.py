@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Protocol
 
 import click
@@ -40,18 +41,25 @@ from zoo.config.values import apply_values
 from zoo.errors import PluginError, ZooError
 from zoo.registry.components import (
     KIND_HOOKS,
+    PRETRAINED,
+    PRETRAINED_FILES,
+    PRETRAINED_HOOK,
     UNKNOWN,
     BrokenPlugin,
     Component,
     Conflict,
+    PretrainedModel,
     Provider,
 )
-from zoo.registry.hookspecs import Register
+from zoo.registry.hookspecs import Register, RegisterPretrained
 from zoo.version import PLUGIN_API_VERSION, __version__
 
 ENTRY_POINT_GROUP = "zoo"
 
 _NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: ARCHITECTURE/DATASET with an optional -VARIANT: gru-tied/tinyshakespeare-bpe
+PRETRAINED_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class EntryPointLike(Protocol):
@@ -67,6 +75,7 @@ class Registry:
     """Every component the installed plugins registered, and the plugins that broke."""
 
     components: dict[tuple[str, str], Component] = field(default_factory=dict)
+    pretrained: dict[str, PretrainedModel] = field(default_factory=dict)  # trained models
     broken: list[BrokenPlugin] = field(default_factory=list)
     conflicts: dict[tuple[str, str], Conflict] = field(default_factory=dict)
     providers: dict[str, Provider] = field(default_factory=dict)  # loaded plugins by name
@@ -150,6 +159,25 @@ class Registry:
             raise ZooError(f"{error}; {made} was made with it from "
                            f"{_how_to_get_back(provider)}") from None
 
+    def get_pretrained(self, name: str) -> PretrainedModel:
+        """The trained model registered as ``name``, or a ZooError naming those there are."""
+        if (PRETRAINED, name) in self.conflicts:
+            raise ZooError(self.conflicts[(PRETRAINED, name)].message())
+        if name in self.pretrained:
+            return self.pretrained[name]
+        available = ", ".join(sorted(self.pretrained)) or \
+            "none installed (pip install zoo-lm-pretrained)"
+        message = f"no run directory or pretrained model {name!r}; pretrained models: {available}"
+        if self.broken:
+            plugins = ", ".join(f"{b.provider.plugin} ({b.error})" for b in self.broken)
+            message += f"; broken plugins that may provide it: {plugins}"
+        raise ZooError(message)
+
+    def select_pretrained(self, pattern: str | None = None) -> list[PretrainedModel]:
+        """The trained models whose names match a glob or substring, by name."""
+        return [model for name, model in sorted(self.pretrained.items())
+                if not pattern or _matches(name, pattern)]
+
     def provider_of(self, kind: str, name: str) -> Provider | None:
         """The provider of a registered component, or None if there is no such component."""
         component = self.components.get((kind, name))
@@ -219,8 +247,7 @@ def _check_registration(
         raise PluginError(
             f"{kind} name {name!r} is not valid: use lowercase letters, digits, '.', '_', '-'"
         )
-    if not isinstance(summary, str) or not summary.strip() or "\n" in summary.strip():
-        raise PluginError(f"{kind} {name!r} needs a one-line summary string")
+    _check_summary(kind, name, summary)
     if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
         raise PluginError(f"{kind} {name!r}: config must be a dataclass type, got {config!r}")
     try:
@@ -233,6 +260,11 @@ def _check_registration(
         raise PluginError(
             f"{kind} {name!r}: factory must be callable or a 'module:attribute' string"
         )
+
+
+def _check_summary(kind: str, name: str, summary: Any) -> None:
+    if not isinstance(summary, str) or not summary.strip() or "\n" in summary.strip():
+        raise PluginError(f"{kind} {name!r} needs a one-line summary string")
 
 
 def checked_train_defaults(kind: str, name: str, train_defaults: Any) -> dict[str, Any]:
@@ -284,6 +316,58 @@ class _Registration:
         ))
 
 
+class _PretrainedRegistration:
+    """The ``register`` callable one plugin's ``zoo_register_pretrained`` receives."""
+
+    def __init__(self, provider: Provider, staged: list[PretrainedModel]) -> None:
+        self.provider = provider
+        self.staged = staged
+
+    def __call__(self, name: str, *, summary: str, directory: str | os.PathLike[str],
+                 sha256: Mapping[str, str]) -> None:
+        if not isinstance(name, str) or not PRETRAINED_NAME.match(name):
+            raise PluginError(f"pretrained name {name!r} is not valid: use ARCHITECTURE/DATASET "
+                              "with an optional -VARIANT, in lowercase letters, digits, "
+                              "'.', '_', '-' (e.g. 'gru-tied/tinyshakespeare')")
+        _check_summary(PRETRAINED, name, summary)
+        if any(model.name == name for model in self.staged):
+            raise PluginError(f"registers pretrained {name!r} twice")
+        self.staged.append(PretrainedModel(
+            name, summary.strip(), checked_directory(name, directory, sha256),
+            dict(sha256), self.provider))
+
+
+def checked_directory(name: str, directory: Any, sha256: Any) -> Path:
+    """The registered directory of pretrained ``name``, absolute; :class:`PluginError` if a
+    file it must have is missing, or ``sha256`` is not a digest for each file it names."""
+    if not isinstance(directory, (str, os.PathLike)):
+        raise PluginError(f"pretrained {name!r}: directory must be a path, got {directory!r}")
+    folder = Path(directory).absolute()
+    if not folder.is_dir():
+        raise PluginError(f"pretrained {name!r}: its directory {str(folder)!r} is missing; "
+                          "reinstall the package")
+    if not isinstance(sha256, Mapping) or not sha256:
+        raise PluginError(f"pretrained {name!r}: sha256 must map each file to its digest")
+    for relative, digest in sha256.items():
+        parts = Path(str(relative)).parts
+        if not isinstance(relative, str) or Path(relative).is_absolute() or ".." in parts:
+            raise PluginError(f"pretrained {name!r}: sha256 names {relative!r}, which is not a "
+                              "path inside its directory")
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise PluginError(f"pretrained {name!r}: the sha256 of {relative!r} is not 64 "
+                              "lowercase hex digits")
+        if not (folder / relative).is_file():
+            raise PluginError(f"pretrained {name!r}: its file {relative!r} is missing from "
+                              f"{str(folder)!r}; reinstall the package")
+    needed = [f for f in PRETRAINED_FILES if f not in sha256]
+    if not any(relative.startswith("tokenizer/") for relative in sha256):
+        needed.append("tokenizer/")
+    if needed:
+        raise PluginError(f"pretrained {name!r} registers no sha256 for {', '.join(needed)}; "
+                          "a pretrained model is a whole run directory with its MODEL.md")
+    return folder
+
+
 def _unknown_hook_message(hook_name: str, known: list[str]) -> str:
     """``unknown hook 'X'; did you mean 'Y'?`` (or the list of hooks when none is close)."""
     nearest = difflib.get_close_matches(hook_name, known, n=1)
@@ -321,7 +405,7 @@ def _register_module(
 
 def _stage_plugin(
     provider: Provider, module: Any, plugin_manager: pluggy.PluginManager
-) -> list[Component]:
+) -> tuple[list[Component], list[PretrainedModel]]:
     """Run one plugin's registration hooks and return what it registered."""
     required = getattr(module, "ZOO_PLUGIN_API", 1)
     if not isinstance(required, int) or required > PLUGIN_API_VERSION:
@@ -334,7 +418,10 @@ def _stage_plugin(
     for kind, hook_name in KIND_HOOKS.items():
         register: Register = _Registration(kind, provider, staged)
         call_one_plugin(plugin_manager, hook_name, module, register=register)
-    return staged
+    models: list[PretrainedModel] = []
+    register_model: RegisterPretrained = _PretrainedRegistration(provider, models)
+    call_one_plugin(plugin_manager, PRETRAINED_HOOK, module, register=register_model)
+    return staged, models
 
 
 def disabled_plugins() -> set[str]:
@@ -374,7 +461,7 @@ def load_registry(
         provider = _provider_of(entry_point)
         try:
             module = entry_point.load()
-            staged = _stage_plugin(provider, module, plugin_manager)
+            staged, models = _stage_plugin(provider, module, plugin_manager)
         except Exception as error:
             if plugin_manager.has_plugin(provider.plugin):
                 plugin_manager.unregister(name=provider.plugin)
@@ -386,6 +473,9 @@ def load_registry(
         for component in staged:
             owners.setdefault((component.kind, component.name), []).append(provider)
             registry.components.setdefault((component.kind, component.name), component)
+        for model in models:
+            owners.setdefault((PRETRAINED, model.name), []).append(provider)
+            registry.pretrained.setdefault(model.name, model)
 
     for key, providers in owners.items():
         if len(providers) > 1:
@@ -393,7 +483,10 @@ def load_registry(
             if strict:
                 raise PluginError(conflict.message())
             registry.conflicts[key] = conflict
-            del registry.components[key]
+            if key[0] == PRETRAINED:
+                del registry.pretrained[key[1]]
+            else:
+                del registry.components[key]
     return registry
 
 _default_registry: Registry | None = None

@@ -8,6 +8,7 @@
       tokenizer/          whatever the tokenizer's save() writes
       metrics.jsonl       one JSON object per logged step or evaluation
       resume.safetensors  weights, optimizer and random state for --resume (zoo.training.resume)
+      MODEL.md            a pretrained model's card (zoo.runs.pretrained): how it was made
 
 When a run's component is no longer installed, loading it fails with one line
 naming the package that provided it (runs written before zoo recorded
@@ -44,6 +45,7 @@ PROVIDERS_KEY = "providers"
 MODEL_FILE = "model.safetensors"
 TOKENIZER_DIR = "tokenizer"
 METRICS_FILE = "metrics.jsonl"
+CARD_FILE = "MODEL.md"  # the model card a published (pretrained) run carries
 RESUME_FILE = "resume.safetensors"  # written and read by zoo.training.resume
 FORMAT_VERSION = 1
 

@@ -15,13 +15,24 @@ from zoo.errors import ZooError
 from zoo.files.reading import short_reason
 from zoo.models.loading import load_run
 from zoo.registry.host import Registry
+from zoo.runs.pretrained import locate_run
 
 
 def source_run(registry: Registry, init_from: str | Path) -> Any:
-    """The run to start from, loaded on the CPU (a ZooError names what is wrong with it)."""
-    if not Path(init_from).is_dir():
-        raise ZooError(f"--init-from {str(init_from)!r}: no such run directory")
-    return load_run(registry, Path(init_from))
+    """The run to start from (a run directory or a pretrained model's name), loaded on the
+    CPU; a ZooError names what is wrong with it."""
+    location = locate_run(registry, init_from)
+    if not location.directory.is_dir():
+        raise ZooError(f"--init-from {str(init_from)!r}: no such run directory or pretrained "
+                       "model (see zoo list --kind pretrained)")
+    return load_run(registry, location.directory)
+
+
+def recorded_source(registry: Registry, init_from: str | Path) -> str:
+    """How a fine-tuned run's config records its source: a pretrained model by its name (which
+    any machine with the package resolves), a run directory by its absolute path."""
+    location = locate_run(registry, init_from)
+    return location.pretrained.name if location.pretrained else str(Path(init_from).absolute())
 
 
 def starting_sections(registry: Registry, init_from: str | Path, architecture: str,

@@ -53,6 +53,10 @@ def packaged_text() -> str:
 class TinyShakespeareDataset:
     """The standard file, split 90/10 by characters (1,003,854 / 111,540)."""
 
+    #: What model cards say of the text's licence.
+    licence = ("public domain: Shakespeare's plays, as collected for Andrej Karpathy's char-rnn "
+               "(github.com/karpathy/char-rnn, MIT)")
+
     def __init__(self, config: TinyShakespeareConfig) -> None:
         self.config = config
         self._splits: dict[str, str] | None = None
