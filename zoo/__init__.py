@@ -7,8 +7,9 @@ through the same hooks a third party uses.
 
 Plugin authors need ``hookimpl`` (to mark hook implementations), ``Register``
 (the type of the ``register`` callable the registration hooks receive) and
-``RegisterPretrained`` (that of ``zoo_register_pretrained``) from here, and everything else from :mod:`zoo.plugin`; the package ships
-``py.typed``, so type checkers read its annotations.
+``RegisterPretrained`` (that of ``zoo_register_pretrained``) from here, and
+everything else from :mod:`zoo.plugin`; the package ships ``py.typed``, so
+type checkers read its annotations.
 
 The Python API (:mod:`zoo.api`) is reachable from here: ``zoo.train``,
 ``zoo.load``, ``zoo.load_export``, ``zoo.compare``, ``zoo.components`` and

@@ -35,6 +35,11 @@ third-party one is checked by the very same call::
   ``sample``) and ``close``, each without error and without changing the
   record; a second logger started in the same directory, as a resumed run
   starts one, works too.
+- :func:`check_pretrained` ``(name, registry=None)``: the installed trained
+  model ``name`` registers its whole run directory, every file matches its
+  sha256, its recorded val loss is what ``zoo eval`` gives on its weights (to
+  1e-4), it samples, its model card has every section, and it refuses to be
+  resumed in place.
 
 Each check raises ``AssertionError`` with a message saying which part of the
 contract failed.
@@ -581,3 +586,56 @@ def check_logger(factory: Callable[..., Any], config: Any) -> None:
         check_logger_session(factory(config), run_dir, resumed, context=(
             " (a second logger, started where the first one wrote, as a resumed run starts "
             "one)"))
+
+
+#: The sections every model card (``MODEL.md``) has.
+CARD_SECTIONS = ("## Quality", "## How it was made", "## Training text", "## Samples")
+#: How close a pretrained model's recorded val loss and ``zoo eval``'s must be.
+PRETRAINED_LOSS_TOLERANCE = 1e-4
+
+
+def check_pretrained(name: str, registry: Registry | None = None) -> None:
+    """Run the pretrained-model contract on the installed model ``name``.
+
+    It is registered (through its package's entry point, or in ``registry``);
+    every file matches the sha256 it registered; the last val record of its
+    ``metrics.jsonl`` (the one publishing measured on the shipped weights)
+    equals ``Run.evaluate()`` to 1e-4; it samples text; its ``MODEL.md`` names
+    it and has every section of :data:`CARD_SECTIONS`; ``resume`` is refused.
+    """
+    from zoo.api import load
+    from zoo.errors import ZooError
+    from zoo.registry.host import load_registry
+    from zoo.runs.pretrained import describe, verify
+
+    registry = registry if registry is not None else load_registry(strict=True)
+    assert name in registry.pretrained, (
+        f"no pretrained model {name!r} is registered; registered: "
+        f"{', '.join(sorted(registry.pretrained)) or 'none'}")
+    model = registry.pretrained[name]
+    try:
+        verify(model)
+    except ZooError as error:
+        raise AssertionError(f"a file of {name!r} does not match its sha256: {error}") from None
+    listed = describe(model)
+    assert listed["val_loss"] is not None, (
+        f"{name!r} records no val loss in metrics.jsonl; publish it with "
+        "zoo plugin new --kind pretrained --from RUN, which measures it")
+    run = load(name, registry=registry)
+    measured = run.evaluate(progress=False)["loss"]
+    assert abs(measured - listed["val_loss"]) <= PRETRAINED_LOSS_TOLERANCE, (
+        f"{name!r} records val loss {listed['val_loss']:.6f}, but zoo eval gives "
+        f"{measured:.6f} on its weights; publish it again")
+    [text] = run.sample(max_new_tokens=20, seed=0)
+    assert isinstance(text, str), f"{name!r} sampled {text!r}, not a string"
+    card = run.card or ""
+    missing = [section for section in CARD_SECTIONS if section not in card]
+    assert card.startswith(f"# {name}") and not missing, (
+        f"the model card of {name!r} must start with '# {name}' and have the sections "
+        f"{', '.join(CARD_SECTIONS)}; it lacks {', '.join(missing) or 'the title'}")
+    try:
+        run.resume(steps=run.step + 1, progress=False, log=lambda line: None)
+    except ZooError:
+        pass
+    else:
+        raise AssertionError(f"{name!r} was resumed in place: a pretrained model is read-only")

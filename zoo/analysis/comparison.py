@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo.analysis.tables import html_table, text_table
@@ -57,11 +56,13 @@ class Comparison:
                 return f"{value:.4f}" if key == "val_loss" else f"{value:.3f}"
             if key.endswith("tokens_per_s"):
                 return f"{value:,.0f}"
-            return Path(value).name if key == "run" else str(value)
+            return str(value)
 
         header = [title for _, title in self.COLUMNS]
-        return [header] + [[cell(key, row.get(key)) for key, _ in self.COLUMNS]
-                           for row in self.rows]
+        # a run is shown by its curve's label: a directory's name, or a pretrained model's
+        return [header] + [[label if key == "run" else cell(key, row.get(key))
+                            for key, _ in self.COLUMNS]
+                           for row, (label, _) in zip(self.rows, self._curves, strict=True)]
 
     def __str__(self) -> str:
         numeric = {i for i, (key, _) in enumerate(self.COLUMNS)

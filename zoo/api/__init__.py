@@ -202,14 +202,15 @@ def compare(runs: Iterable[PathLike | Run], device: str = "cpu", *, progress: bo
         evaluation = run.evaluate(progress=progress)
         speeds = [m["tokens_per_s"] for m in run.metrics if m["split"] == "train"]
         rows.append({
-            "run": str(run.directory), "architecture": run.architecture,
+            "run": run.shown, "architecture": run.architecture,
             "tokenizer": run.config.tokenizer.name, "dataset": run.config.dataset.name,
             "parameters": run.parameters, "step": run.step,
             "val_loss": evaluation["loss"], "bits_per_char": evaluation["bits_per_char"],
             "train_tokens_per_s": statistics.median(speeds) if speeds else None,
             "sample_tokens_per_s": sampling_speed(run.model, run.vocab_size),
         })
-        curves.append((run.directory.name, run.metrics))
+        curves.append((run.pretrained.name if run.pretrained else run.directory.name,
+                       run.metrics))
     return Comparison.of(rows, curves)
 
 

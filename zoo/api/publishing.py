@@ -92,7 +92,7 @@ def publish_run(run_dir: str | Path, target: str | Path, *, name: str, summary: 
                           trained_seconds=source.training.seconds if source.training else None)
         (staged / CARD_FILE).write_text(card, "utf-8")
     log(f"{name}: val loss {evaluation['loss']:.4f} ({dtype} weights), "
-        f"written to {target}")
+        f"written to {atomic.final_path(str(target))}")
     return index_entry(target, summary)
 
 
@@ -169,6 +169,6 @@ def model_card(run: Run, *, name: str, summary: str, evaluation: Mapping[str, An
     for seed in SAMPLE_SEEDS:
         [text] = run.sample(max_new_tokens=SAMPLE_TOKENS, temperature=SAMPLE_TEMPERATURE,
                             seed=seed)
-        lines += [f"`zoo sample {name} --seed {seed} --max-new-tokens {SAMPLE_TOKENS}`:", "", "```text", text.rstrip("\n"),
-                  "```", ""]
+        lines += [f"`zoo sample {name} --seed {seed} --max-new-tokens {SAMPLE_TOKENS}`:", "",
+                  "```text", text.rstrip("\n"), "```", ""]
     return "\n".join(lines)

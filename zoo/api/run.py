@@ -18,8 +18,8 @@ from zoo.config.run import choose_component
 from zoo.errors import ZooError
 from zoo.files.paths import plan_new_directory
 from zoo.files.reading import read_text_file
-from zoo.registry.factory import build_component, count_parameters
 from zoo.registry.components import PretrainedModel
+from zoo.registry.factory import build_component, count_parameters
 from zoo.registry.host import Registry
 from zoo.runs.pretrained import read_only_error
 from zoo.runs.run_directory import CARD_FILE, read_metrics
@@ -244,6 +244,11 @@ class Run(Sampler):
             self._loaded, out_dir, log=log or log_to_stderr)
         return Export(out_dir, self._registry)
 
+    @property
+    def shown(self) -> str:
+        """How tables and messages name the run: a pretrained model's name, else its path."""
+        return self.pretrained.name if self.pretrained else str(self.directory)
+
     def _export_home(self) -> Path:
         """Where exports go by default: into the run, or for a pretrained model (whose
         installed directory is never written) ``exports/ARCH-DATASET`` under the current one."""
@@ -292,5 +297,4 @@ class Run(Sampler):
     def __repr__(self) -> str:  # architecture, step and val loss: one line
         summary = self._summary()[1 if self.pretrained else 0:]
         details = ", ".join(f"{k}={v}" for k, v in summary[:1] + summary[4:])
-        shown = self.pretrained.name if self.pretrained else str(self.directory)
-        return f"<zoo.Run {shown!r}: {details}>"
+        return f"<zoo.Run {self.shown!r}: {details}>"
