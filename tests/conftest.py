@@ -94,6 +94,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if argument in metafunc.fixturenames:
             names = installed_registry().names(kind)
             metafunc.parametrize(argument, names, ids=names)
+    if "pretrained_name" in metafunc.fixturenames:  # the trained models installed
+        names = sorted(installed_registry().pretrained)
+        metafunc.parametrize("pretrained_name", names, ids=names)
 
 
 @pytest.fixture

@@ -163,16 +163,16 @@ def read_only_run(c: Case) -> list[str]:
 
 def disk_full_at_checkpoint(c: Case) -> list[str]:
     """The checkpoint's write runs out of space half-way (ENOSPC), as on a full disk."""
-    import safetensors.torch
+    import zoo.models.loading
 
-    real_save = safetensors.torch.save_file
+    real_save = zoo.models.loading.save_file
 
     def save_file(tensors: Any, filename: Any, *args: Any, **kwargs: Any) -> None:
         real_save(tensors, filename, *args, **kwargs)
         truncate(Path(filename))
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    c.monkeypatch.setattr(safetensors.torch, "save_file", save_file)
+    c.monkeypatch.setattr(zoo.models.loading, "save_file", save_file)
     return c.train()
 
 

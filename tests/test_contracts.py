@@ -1,12 +1,14 @@
 """Every registered component passes its contract check in zoo.testing, one case each.
 
 The ``*_name`` arguments are parametrized in conftest.py over every component
-of their kind in the installed registry (timm's test_models.py pattern): a new
+of their kind in the installed registry (``pretrained_name`` over every
+installed trained model) (timm's test_models.py pattern): a new
 plugin is checked here as soon as it is registered, with nothing to add.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,17 @@ from zoo.testing import (
     check_dataset,
     check_exporter,
     check_logger,
+    check_pretrained,
     check_tokenizer,
 )
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+#: The recipes of zoo's own pretrained package (plugins/pretrained): each is a shipped model.
+RECIPES = Path(__file__).parents[1] / "plugins" / "pretrained" / "recipes.toml"
 
 
 def test_architecture_contract(registry: Registry, architecture_name: str):
@@ -88,3 +99,20 @@ def test_logger_contract(registry: Registry, logger_name: str):
     component = registry.get("logger", logger_name)
     check_logger(component.load_factory(), component.default_config())
 
+
+
+def test_pretrained_contract(registry: Registry, pretrained_name: str):
+    # every file matches its sha256, the recorded val loss is zoo eval's on the shipped
+    # weights (to 1e-4), it samples, its card is whole, and it is read-only
+    check_pretrained(pretrained_name, registry)
+
+
+def test_every_recipe_of_zoos_pretrained_package_is_installed(registry: Registry):
+    recipes = tomllib.loads(RECIPES.read_text("utf-8"))["model"]
+    shipped = {name for name, model in registry.pretrained.items()
+               if model.provider.distribution == "zoo-lm-pretrained"}
+    assert shipped == {recipe["name"] for recipe in recipes}
+    architectures = {name.split("/")[0] for name in shipped if name.endswith("/tinyshakespeare")}
+    assert architectures == set(registry.names("architecture"))  # every built-in one
+    card = registry.pretrained["mlp/names"].directory / "MODEL.md"
+    assert "- novelty: " in card.read_text("utf-8")  # names are documents: new ones counted

@@ -600,13 +600,17 @@ def check_pretrained(name: str, registry: Registry | None = None) -> None:
     It is registered (through its package's entry point, or in ``registry``);
     every file matches the sha256 it registered; the last val record of its
     ``metrics.jsonl`` (the one publishing measured on the shipped weights)
-    equals ``Run.evaluate()`` to 1e-4; it samples text; its ``MODEL.md`` names
-    it and has every section of :data:`CARD_SECTIONS`; ``resume`` is refused.
+    equals ``zoo eval`` to 1e-4; it samples text; its ``MODEL.md`` starts with
+    ``# NAME`` and has every section of :data:`CARD_SECTIONS`; resuming it is
+    refused.
     """
-    from zoo.api import load
     from zoo.errors import ZooError
+    from zoo.models.loading import load_run
     from zoo.registry.host import load_registry
     from zoo.runs.pretrained import describe, verify
+    from zoo.sampling.torch_sampler import generate
+    from zoo.training.evaluation import evaluate_run
+    from zoo.training.resume import resumed_run_config
 
     registry = registry if registry is not None else load_registry(strict=True)
     assert name in registry.pretrained, (
@@ -621,21 +625,23 @@ def check_pretrained(name: str, registry: Registry | None = None) -> None:
     assert listed["val_loss"] is not None, (
         f"{name!r} records no val loss in metrics.jsonl; publish it with "
         "zoo plugin new --kind pretrained --from RUN, which measures it")
-    run = load(name, registry=registry)
-    measured = run.evaluate(progress=False)["loss"]
+    loaded = load_run(registry, model.directory)
+    measured = evaluate_run(registry, loaded)["loss"]  # what zoo eval NAME gives
     assert abs(measured - listed["val_loss"]) <= PRETRAINED_LOSS_TOLERANCE, (
         f"{name!r} records val loss {listed['val_loss']:.6f}, but zoo eval gives "
         f"{measured:.6f} on its weights; publish it again")
-    [text] = run.sample(max_new_tokens=20, seed=0)
+    [text] = generate(loaded.model, loaded.tokenizer, max_new_tokens=20, seed=0)
     assert isinstance(text, str), f"{name!r} sampled {text!r}, not a string"
-    card = run.card or ""
+    card_file = model.directory / "MODEL.md"
+    card = card_file.read_text("utf-8") if card_file.is_file() else ""
     missing = [section for section in CARD_SECTIONS if section not in card]
     assert card.startswith(f"# {name}") and not missing, (
         f"the model card of {name!r} must start with '# {name}' and have the sections "
         f"{', '.join(CARD_SECTIONS)}; it lacks {', '.join(missing) or 'the title'}")
     try:
-        run.resume(steps=run.step + 1, progress=False, log=lambda line: None)
+        resumed_run_config(registry, model.directory, {"train.steps": loaded.step + 1})
     except ZooError:
         pass
     else:
-        raise AssertionError(f"{name!r} was resumed in place: a pretrained model is read-only")
+        raise AssertionError(f"{name!r} could be resumed in place: a pretrained model is "
+                             "read-only")

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from cli_errors import one_line_error
 from zoo.cli import cli
-from zoo.registry.scaffold import KINDS
+from zoo.registry.scaffold import COMPONENT_KINDS as KINDS
 
 
 @pytest.mark.parametrize("kind", KINDS)

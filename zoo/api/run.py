@@ -21,7 +21,6 @@ from zoo.files.reading import read_text_file
 from zoo.registry.components import PretrainedModel
 from zoo.registry.factory import build_component, count_parameters
 from zoo.registry.host import Registry
-from zoo.runs.pretrained import read_only_error
 from zoo.runs.run_directory import CARD_FILE, read_metrics
 
 if TYPE_CHECKING:
@@ -269,8 +268,6 @@ class Run(Sampler):
         """
         from zoo.training.resume import resumed_run_config  # torch
 
-        if self.pretrained is not None:
-            raise read_only_error(self.pretrained)
         overrides = {key: value for key, value in
                      [("train.steps", steps), ("train.device", device)] if value is not None}
         run_config = resumed_run_config(self._registry, self.directory, overrides,

@@ -113,8 +113,6 @@ def list_command(ctx: click.Context, pattern: str | None, kind: str | None, as_j
     rows = [["KIND", "NAME", "PROVIDER", "SUMMARY"]]
     rows += [[c["kind"], c["name"], f"{c['distribution']} {c['version']}", c["summary"]]
              for c in listing["components"]]
-    rows += [[PRETRAINED, m["name"], f"{m['distribution']} {m['version']}", m["summary"]]
-             for m in listing["pretrained"]]
     if kind == PRETRAINED and listing["pretrained"]:
         click.echo(_pretrained_table(listing["pretrained"]))
     elif kind == PRETRAINED:
@@ -125,6 +123,12 @@ def list_command(ctx: click.Context, pattern: str | None, kind: str | None, as_j
     else:
         click.echo(text_table(rows))
     _show_train_defaults(listing["components"])
+    if kind is None and listing["pretrained"]:  # their own table has room for their figures
+        count = len(listing["pretrained"])
+        models = f"{count} pretrained model{'s' if count > 1 else ''}"
+        matching = f"{'match' if count > 1 else 'matches'}: zoo list --kind pretrained {pattern}"
+        click.echo(f"\n{models} {matching}" if pattern else
+                   f"\n{models} installed: zoo list --kind pretrained")
     for conflict in listing["conflicts"]:
         click.echo(f"\nconflict: {conflict['error']}")
     if listing["broken"]:

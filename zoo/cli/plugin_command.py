@@ -10,7 +10,7 @@ import click
 from zoo.cli.common import registry_from
 from zoo.errors import ZooError
 from zoo.registry.host import Registry
-from zoo.registry.scaffold import KINDS, PluginNames, new_plugin
+from zoo.registry.scaffold import KINDS, PluginNames, check_name, new_plugin
 
 
 def _publish_into(registry: Registry, source: str, name: str) -> Callable[[Path, PluginNames],
@@ -55,6 +55,7 @@ def new_command(ctx: click.Context, name: str, kind: str, source: str | None,
     """Write a new plugin package whose component is called NAME (e.g. tiny-gru), or for
     --kind pretrained whose model is called NAME (ARCHITECTURE/DATASET, e.g. gru-tied/mytext)."""
     registry = registry_from(ctx)
+    check_name(name, kind)  # before the run is read: a bad name is the first thing said
     if (kind == "pretrained") != (source is not None):
         raise ZooError("--from RUN goes with --kind pretrained, which needs it: "
                        "zoo plugin new ARCH/DATASET --kind pretrained --from RUN")

@@ -26,7 +26,10 @@ from zoo.files.paths import plan_new_directory
 from zoo.registry.host import PRETRAINED_NAME
 from zoo.version import __version__
 
-KINDS = ("architecture", "tokenizer", "dataset", "pretrained")
+#: Kinds whose package holds a working component of its own making.
+COMPONENT_KINDS = ("architecture", "tokenizer", "dataset")
+#: What ``zoo plugin new --kind`` takes: those, and a trained model published from a run.
+KINDS = (*COMPONENT_KINDS, "pretrained")
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 
 #: What each kind's component module is called and which config section it fills.

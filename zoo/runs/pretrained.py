@@ -87,6 +87,13 @@ def verify(model: PretrainedModel) -> None:
                            f"damaged); {reinstall}")
 
 
+def installed_model_at(registry: Registry, directory: Path) -> PretrainedModel | None:
+    """The registered pretrained model whose directory ``directory`` is, if any."""
+    where = Path(directory).resolve()
+    return next((m for m in registry.pretrained.values() if m.directory.resolve() == where),
+                None)
+
+
 def read_only_error(model: PretrainedModel) -> ZooError:
     """The refusal to train a pretrained model in place, with the way out."""
     architecture = model.name.split("/")[0]

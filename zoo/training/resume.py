@@ -43,6 +43,7 @@ from zoo.files import atomic
 from zoo.files.reading import reading
 from zoo.models.fitting import first_misfit, model_shapes
 from zoo.registry.host import Registry
+from zoo.runs.pretrained import installed_model_at, read_only_error
 from zoo.runs.run_directory import (
     CONFIG_FILE,
     METRICS_FILE,
@@ -222,6 +223,9 @@ def resumed_run_config(
     time budget unless given new steps (it then trains to them). Writes nothing.
     """
     run_dir = Path(run_dir)
+    installed = installed_model_at(registry, run_dir)
+    if installed is not None:  # however it was named: its name, or its path in site-packages
+        raise read_only_error(installed)
     raw = read_config(run_dir)
     check_components_installed(registry, raw)
     trained = raw["model"]["name"]

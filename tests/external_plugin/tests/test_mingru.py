@@ -4,7 +4,7 @@ from zoo_mingru.model import MinGRU
 from zoo_mingru.plugin import MinGRUConfig
 
 from zoo.registry import load_registry
-from zoo.testing import check_architecture
+from zoo.testing import check_architecture, check_pretrained
 
 
 def test_contract():
@@ -14,3 +14,7 @@ def test_contract():
 def test_registered_through_the_entry_point():
     component = load_registry(strict=True).get("architecture", "mingru")
     assert component.provider.distribution == "zoo-mingru"
+
+
+def test_pretrained_contract():
+    check_pretrained("mingru/tinyshakespeare-tiny")

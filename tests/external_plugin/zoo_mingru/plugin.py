@@ -1,12 +1,15 @@
-"""Registers the ``mingru`` architecture with zoo (entry point ``mingru`` in group ``zoo``)."""
+"""Registers the ``mingru`` architecture with zoo (entry point ``mingru`` in group ``zoo``),
+and a tiny trained one, ``mingru/tinyshakespeare-tiny`` (its run directory under ``models/``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from zoo import hookimpl
+from zoo.plugin import register_index
 
-ZOO_PLUGIN_API = 1  # the zoo plugin API this module was written against
+ZOO_PLUGIN_API = 3  # 3: zoo_register_pretrained
 
 
 @dataclass
@@ -26,3 +29,8 @@ def zoo_register_architectures(register):
         factory="zoo_mingru.model:MinGRU",  # imported only when the model is built
         train_defaults={"lr": 3e-3},
     )
+
+
+@hookimpl
+def zoo_register_pretrained(register):
+    register_index(register, Path(__file__).parent / "models.json")
