@@ -33,6 +33,12 @@ def test_quickstart_notebook_runs_and_shows_its_results(tmp_path):
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors, errors
     assert "'gru-tied'" in _text(_cell(notebook, "import zoo"))
+    # the pretrained LSTM, before anything is trained: opened, looked inside, scored, sampled
+    assert "<zoo.Run 'lstm/tinyshakespeare'" in _text(_cell(notebook, "lstm = zoo.load("))
+    gates = _cell(notebook, "inside = lstm.inspect(")
+    assert any("image/png" in o.get("data", {}) for o in gates.outputs)
+    assert 1.0 < float(_text(_cell(notebook, "lstm.score("))) < 3.0  # nats/char of Hamlet's line
+    assert _text(_cell(notebook, "print(lstm.sample(")).startswith("JULIET:")
     trained = _cell(notebook, "run = zoo.train(")
     assert "text/html" in trained.outputs[-1]["data"]  # the run shows itself as a table
     assert _text(_cell(notebook, 'print(run.sample("ROMEO:"')).startswith("ROMEO:")

@@ -114,3 +114,18 @@ def test_logger_example_receives_every_record(make_plugin, small_corpus, tiny_ru
     rows = list(csv.reader((out / "losses.csv").read_text().splitlines()))
     expected = [[str(m["step"]), m["split"], str(m["loss"])] for m in read_metrics(out)]
     assert rows == expected
+
+
+def test_pretrained_example_registers_what_its_models_json_lists(make_plugin, trained_run,
+                                                                 registry, tmp_path):
+    from zoo.api.publishing import publish_run, write_index
+    from zoo.testing import check_pretrained
+
+    folder = tmp_path / "plugin_modules"  # where make_plugin writes the example's module
+    entry = publish_run(trained_run, folder / "models" / "gru-tied/guide", name="gru-tied/guide",
+                        summary="the guide's example", registry=registry,
+                        log=lambda line: None)
+    write_index(folder / "models.json", {"gru-tied/guide": entry}, keep=False)
+    guided = _registry_with(make_plugin, "zoo_register_pretrained")
+    assert guided.pretrained["gru-tied/guide"].provider.distribution == "guide-example"
+    check_pretrained("gru-tied/guide", guided)
