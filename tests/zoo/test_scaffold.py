@@ -78,3 +78,19 @@ def test_a_name_an_installed_component_has_is_refused(tmp_path, registry):
                                 obj=registry)
     assert "architecture 'gru-tied' is already provided by zoo-lm" in one_line_error(result)
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.slow
+def test_a_pretrained_package_from_a_run_installs_and_its_test_passes(plugin_environment,
+                                                                      trained_run, tmp_path):
+    out = tmp_path / "zoo-gru-tied-fresh"
+    plugin_environment.run("zoo", "plugin", "new", "gru-tied/fresh", "--kind", "pretrained",
+                           "--from", str(trained_run), "--out", str(out))
+    plugin_environment.install(out)
+    tested = plugin_environment.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                    str(out / "tests"), cwd=out)
+    assert "1 passed" in tested
+    listed = json.loads(plugin_environment.run("zoo", "list", "--kind", "pretrained", "fresh",
+                                               "--json"))
+    assert [(m["name"], m["distribution"]) for m in listed["pretrained"]] == [
+        ("gru-tied/fresh", "zoo-gru-tied-fresh")]
