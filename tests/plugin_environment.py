@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class PluginEnvironment:
-    """A fresh virtual environment with zoo's wheel installed, for plugin packages.
+    """A fresh virtual environment with zoo's wheels installed (``zoo-lm`` and its pretrained
+    models, ``zoo-lm-pretrained``), for plugin packages.
 
     zoo and each plugin are built into wheels and installed with pip, exactly as
     a user installs them; the heavy third-party dependencies (torch, onnx, ...)
@@ -31,6 +32,9 @@ class PluginEnvironment:
         self.python = root / "venv" / "bin" / "python"
         self.bin = root / "venv" / "bin"
         self.install(REPO)
+        # zoo's pretrained package too: the calling environment's (an editable install) is
+        # seen through the .pth below, and its module would be missing without this wheel
+        self.install(REPO / "plugins" / "pretrained")
         purelib = subprocess.run(
             [str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
             check=True, capture_output=True, text=True).stdout.strip()

@@ -1,5 +1,6 @@
 """zoo's own pretrained package (plugins/pretrained), built into a wheel and installed into a
-fresh virtual environment beside zoo's wheel, as a user installs it.
+fresh virtual environment beside zoo's wheel, as a user installs it (the plugin environment
+installs both).
 
 Marked slow (about a minute): it runs with `pytest --slow`, as in CI.
 """
@@ -18,7 +19,6 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def env(plugin_environment):
-    plugin_environment.install(PACKAGE)
     return plugin_environment
 
 
