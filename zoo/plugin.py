@@ -9,6 +9,7 @@ this module never imports torch. Contract checks for a plugin's tests are in
 
 from zoo.analysis.scoring import Scores, length_groups, score_documents, surprisal
 from zoo.config.run import choose_component
+from zoo.config.threads import cpu_threads
 from zoo.config.values import InvalidValue, require
 from zoo.data.documents import ROWS, end_of_text_id, lines_of, paragraphs_of
 from zoo.errors import PluginError, ZooError
@@ -55,8 +56,9 @@ __all__ = [
     "read_json", "read_text_file", "reading", "require_keys", "short_reason",
     # rebuilding a recorded component (exporters that sample)
     "build_tokenizer", "choose_component",
-    # the stepwise sampling loop, shared with exporters' own runtimes
-    "SamplingSettings", "continue_choices", "continue_sequences", "prompt_ids", "stopping_for",
+    # the stepwise sampling loop, shared with exporters' own runtimes; the threads asked for
+    "cpu_threads", "SamplingSettings", "continue_choices", "continue_sequences", "prompt_ids",
+    "stopping_for",
     # scoring text, shared with exporters' own runtimes: the logits -> surprisal and rank
     "Scores", "length_groups", "score_documents", "surprisal",
 ]

@@ -56,6 +56,7 @@ from zoo.plugin import (
     ZooError,
     continue_choices,
     continue_sequences,
+    cpu_threads,
     damaged,
     length_groups,
     load_tokenizer_files,
@@ -589,11 +590,13 @@ def open_export(registry: Any, export_dir: Path, batch_size: int | None = None,
     files = _files_of(export_dir)
     head = None if settings is None else (settings.temperature == 0, settings.top_k,
                                           settings.top_p is not None and settings.top_p < 1)
-    key = (str(export_dir.resolve()), batch_size, head, id(registry), files)
+    threads = cpu_threads()  # zoo sample --threads; None: onnxruntime's default
+    key = (str(export_dir.resolve()), batch_size, head, threads, id(registry), files)
     with _OPENING:
         opened = _OPENED.pop(key, None)
     if opened is None:
-        stepper = OnnxStep(export_dir, choose_for=settings, batch_size=batch_size)
+        stepper = OnnxStep(export_dir, threads=threads, choose_for=settings,
+                           batch_size=batch_size)
         opened = (stepper, load_export_tokenizer(registry, export_dir, stepper.manifest),
                   registry)  # the registry is held, so that its id is not reused
     if files is not None:

@@ -82,6 +82,7 @@ def train(
     block_size: int | None = None,
     lr: float | None = None,
     device: str | None = None,
+    threads: int | None = None,
     seed: int | None = None,
     stateful: bool | None = None,
     compile: bool | None = None,

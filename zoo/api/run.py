@@ -256,11 +256,12 @@ class Run(Sampler):
         return Path("exports") / self.pretrained.name.replace("/", "-")
 
     def resume(self, steps: int | None = None, *, device: str | None = None,
+               threads: int | None = None,
                architecture: str | None = None, progress: bool = True,
                log: Callable[[str], None] | None = None) -> Run:
         """Continue training from the last checkpoint, up to ``steps`` in all (``--resume``).
 
-        Only ``steps`` and ``device`` may change; ``architecture``, if given,
+        Only ``steps``, ``device`` and ``threads`` may change; ``architecture``, if given,
         must be the run's own (the CLI passes ``zoo train ARCH --resume``'s).
 
         >>> run.resume(steps=12, progress=False, log=lambda line: None).step
@@ -269,7 +270,8 @@ class Run(Sampler):
         from zoo.training.resume import resumed_run_config  # torch
 
         overrides = {key: value for key, value in
-                     [("train.steps", steps), ("train.device", device)] if value is not None}
+                     [("train.steps", steps), ("train.device", device),
+                      ("train.threads", threads)] if value is not None}
         run_config = resumed_run_config(self._registry, self.directory, overrides,
                                         architecture=architecture)
         self._training = train_run(self._registry, run_config, self.directory, resume=True,

@@ -13,6 +13,7 @@ import click
 from zoo.cli.chat_command import talk
 from zoo.cli.columns import side_by_side
 from zoo.cli.sources import load_source
+from zoo.config.threads import set_cpu_threads
 from zoo.errors import ZooError
 
 
@@ -47,14 +48,18 @@ from zoo.errors import ZooError
                    "model's state carried from one to the next (zoo chat with no turn markers).")
 @click.option("--device", help="auto, cpu (default), cuda or mps; a run only (an export "
               "runs on onnxruntime's CPU).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="CPU threads for torch or onnxruntime (default: one per physical core); "
+                   "fewer can be much faster on a busy machine.")
 @click.pass_context
 def sample_command(ctx: click.Context, run: Path | None, onnx_dir: Path | None, prompt: str,
                    max_new_tokens: int, temperature: str, top_k: int | None,
                    top_p: float | None, seed: int | None, num_samples: int,
                    stop: tuple[str, ...], ignore_eot: bool, novelty: bool, interactive: bool,
-                   device: str | None) -> None:
+                   device: str | None, threads: int | None) -> None:
     """Sample text from the trained run or the export in RUN|EXPORT (an export directory, one
     with manifest.json, samples with onnxruntime, without torch)."""
+    set_cpu_threads(threads)
     if (run is None) == (onnx_dir is None):
         raise ZooError("give a run or an export directory, or --onnx EXPORT_DIR (not both)")
     if onnx_dir is not None and device not in (None, "cpu"):

@@ -23,7 +23,7 @@ if typing.TYPE_CHECKING:
     from zoo.training.loop import TrainingResult
 
 #: What ``--resume`` may change; everything else is fixed by the run.
-RESUMABLE = ("steps", "device")
+RESUMABLE = ("steps", "device", "threads")
 
 
 def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
@@ -31,7 +31,7 @@ def _refuse_fixed_settings(fixed: dict[str, Any]) -> None:
     given = [f"--{name.replace('_', '-')}" for name, value in fixed.items() if value]
     if given:
         raise ZooError(f"--resume continues a run with its own settings; drop {', '.join(given)} "
-                       "(only --steps and --device may change)")
+                       "(only --steps, --device and --threads may change)")
 
 
 def _shortcut_option(name: str, annotation: Any, comment: str
@@ -95,7 +95,7 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
     """Train ARCHITECTURE (e.g. gru-tied) and write a run directory.
 
     Settings apply in order: defaults, --config, shortcuts, --set. With
-    --resume RUN the run's own settings are used; only --steps and --device
+    --resume RUN the run's own settings are used; only --steps, --device and --threads
     may change.
     """
     shortcuts["loggers"] = list(shortcuts["loggers"]) or None  # given, or not at all
@@ -111,7 +111,8 @@ def train_command(ctx: click.Context, architecture: str, dataset: str | None,
                     **{k: v is not None for k, v in shortcuts.items() if k not in RESUMABLE}})
                 location = locate_run(registry, resume_dir)
                 run = Run(location.directory, registry, pretrained=location.pretrained).resume(
-                    shortcuts["steps"], device=shortcuts["device"], architecture=architecture,
+                    shortcuts["steps"], device=shortcuts["device"], threads=shortcuts["threads"],
+                    architecture=architecture,
                     progress=progress, log=log)
             else:
                 settings: dict[str, Any] = {f"{section}.{key}": value

@@ -36,8 +36,8 @@ PathLike = str | Path
 #: The ``train`` keys that have options of their own: ``zoo train --steps N`` and
 #: ``zoo.train(steps=N)``. Each is a :class:`TrainConfig` field, whose comment is the
 #: option's help; everything else is reached with ``--set train.KEY=VALUE``.
-TRAIN_SHORTCUTS = ("steps", "batch_size", "block_size", "lr", "device", "seed", "stateful",
-                   "compile", "max_seconds", "sample_every", "loggers", "init_from")
+TRAIN_SHORTCUTS = ("steps", "batch_size", "block_size", "lr", "device", "threads", "seed",
+                   "stateful", "compile", "max_seconds", "sample_every", "loggers", "init_from")
 
 
 @dataclass

@@ -30,6 +30,7 @@ class TrainConfig:
     log_interval: int = 10  # steps between training-loss lines in metrics.jsonl
     seed: int = 1337  # seeds torch and the batch sampler
     device: str = "auto"  # auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps
+    threads: int = 0  # CPU threads for torch; 0: its default, one per physical core
     stateful: bool = False  # contiguous streams with hidden state carried across batches (TBPTT)
     compile: bool = False  # wrap the model in torch.compile for training
     max_seconds: float = 0.0  # the run's time budget in seconds; without steps, its length; 0: off
@@ -46,7 +47,7 @@ class TrainConfig:
         require(self, "lr", above=0)
         require(self, "sample_tokens", at_least=1)
         for key in ("min_lr", "warmup_steps", "weight_decay", "grad_clip", "max_seconds",
-                    "sample_every"):
+                    "sample_every", "threads"):
             require(self, key, at_least=0)
         require(self, "beta1", at_least=0, below=1)
         require(self, "beta2", at_least=0, below=1)

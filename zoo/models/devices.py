@@ -29,6 +29,15 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def use_threads(threads: int) -> int:
+    """Make torch use ``threads`` CPU threads (0: leave its default, one per physical core);
+    the count it had before, to restore."""
+    before = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)
+    return before
+
+
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
     """bf16 autocast on CUDA GPUs that support it; full precision elsewhere."""
     if device.type == "cuda" and torch.cuda.is_bf16_supported():

@@ -15,6 +15,7 @@ from safetensors import safe_open
 from safetensors.torch import load_model, save_file
 
 from zoo.config.run import RunConfig
+from zoo.config.threads import cpu_threads
 from zoo.errors import ZooError
 from zoo.files import atomic
 from zoo.files.reading import (
@@ -120,4 +121,7 @@ def load_run(registry: Registry, run_dir: str | Path, device: str = "cpu") -> Lo
         with safe_open(str(weights), framework="pt") as handle:
             step = int((handle.metadata() or {}).get("step", 0))
     model.to(device).eval()
+    threads = cpu_threads()  # zoo sample --threads
+    if threads is not None:
+        torch.set_num_threads(threads)
     return LoadedRun(run_dir, run_config, vocab_size, model, tokenizer, step, registry)

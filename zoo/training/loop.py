@@ -38,7 +38,7 @@ from zoo.files.paths import (
     UnlockedDirectory,
     stage_new_directory,
 )
-from zoo.models.devices import resolve_device
+from zoo.models.devices import resolve_device, use_threads
 from zoo.registry.factory import build_model, count_parameters
 from zoo.registry.host import Registry
 from zoo.runs.run_directory import write_run_files
@@ -131,6 +131,7 @@ def train_run(
     train, run_dir = run_config.train, Path(run_dir)
     dist = DistributedContext.from_environment()
     device = dist.device(resolve_device(train.device))
+    threads_before = torch.get_num_threads()  # train.threads holds while training only
     with dist.joined(device), interrupt_on_sigterm():
         directory = claim_run_directory(run_dir, resume=resume, numbered=numbered,
                                         is_main=dist.is_main)
@@ -138,6 +139,7 @@ def train_run(
         report: TrainingProgress | None = None
         checkpoints: Checkpoints | None = None
         try:
+            use_threads(train.threads)
             loggers = RunLoggers(build_loggers(registry, train.loggers) if dist.is_main else [],
                                  run_config.to_dict())  # an unknown name fails before any work
             torch.manual_seed(train.seed + dist.rank)
@@ -172,6 +174,7 @@ def train_run(
                     f"vocab {tokenizer.vocab_size}, {len(streams['train'].ids):,} train tokens"
                     + unknown_note(streams["train"], tokenizer) + ", "
                     f"device {device}" + (f" x {dist.world_size} ranks" if dist.enabled else "")
+                    + (f", {threads_in_use()}" if device.type == "cpu" else "")
                     + f"; run in {directory.target}")
             report = TrainingProgress(directory, train, start_step=start.step,
                                       elapsed_before=start.elapsed_s, device=device,
@@ -234,10 +237,17 @@ def train_run(
                 report.close()
             directory.discard()  # a new run that never reached its first checkpoint leaves nothing
             directory.close()
+            torch.set_num_threads(threads_before)
     return TrainingResult(run_dir=directory.target, steps=step, parameters=parameters,
                           final_eval=final_eval, tokens_per_second=report.tokens_per_second(),
                           seconds=report.seconds(), model=model, ended_by=ended_by,
                           budget_s=train.max_seconds)
+
+
+def threads_in_use() -> str:
+    """``1 thread`` or ``2 threads``: how many torch computes with on the CPU."""
+    threads = torch.get_num_threads()
+    return f"{threads} thread{'s' if threads != 1 else ''}"
 
 
 def budget_left(train: TrainConfig, elapsed_s: float) -> bool:

@@ -53,6 +53,12 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+#: A window this many times slower than the run's best is taken for contention.
+CONTENTION_SLOWDOWN = 3.0
+#: Log windows left out of that comparison at the start (warm-up, first allocations).
+CONTENTION_WARMUP_WINDOWS = 2
+
+
 class TrainingProgress:
     """Records and shows a run's progress; rank 0 alone writes and prints.
 
@@ -95,6 +101,9 @@ class TrainingProgress:
             total=train.step_limit, initial=start_step, unit="step")
         self.lines = show and is_main and self.bar is None
         self.last_line = self.started
+        # a CPU run whose speed falls far below its best (another program taking the cores)
+        # is told once that fewer threads may help
+        self.watch_contention = device.type == "cpu"
 
     def seconds(self) -> float:
         """Seconds since this session of training started."""
@@ -121,6 +130,7 @@ class TrainingProgress:
             raise FloatingPointError(f"training loss became {loss} at step {step}; lower --lr")
         speed = self.timed_tokens / (now - self.window_start)
         self.speeds.append(speed)
+        self._warn_if_slowed(step, speed)
         self.record({"step": step, "split": "train", "loss": loss, "lr": lr,
                      "tokens_per_s": speed})
         if self.bar is not None:
@@ -138,6 +148,24 @@ class TrainingProgress:
             self.last_line = now
         self.running_loss.zero_()
         self.window_start, self.window_steps, self.timed_tokens = time.perf_counter(), 0, 0
+
+    def _warn_if_slowed(self, step: int, speed: float) -> None:
+        """Say once, in the progress output, when a CPU run has slowed to a fraction of its
+        best speed: on a busy machine torch's threads wait for each other, and fewer of
+        them are often many times faster (docs/benchmarks.md, Threads)."""
+        if not self.watch_contention or len(self.speeds) <= CONTENTION_WARMUP_WINDOWS:
+            return
+        best = max(self.speeds[CONTENTION_WARMUP_WINDOWS:])
+        if speed * CONTENTION_SLOWDOWN > best:
+            return
+        self.watch_contention = False
+        threads = torch.get_num_threads()
+        advice = (f"fewer threads may help: --threads {max(1, threads // 2)} (now {threads}; "
+                  "with --resume too)" if threads > 1 else
+                  "it trains with one thread already: free the CPU or wait")
+        self.write(f"step {step}: training slowed to {speed / best:.0%} of its best speed "
+                   f"({speed:,.0f} against {best:,.0f} tok/s); another program may be using "
+                   f"the CPU; {advice}")
 
     def expected_steps(self, step: int) -> int:
         """The step a run that only its time budget ends reaches at the pace it has kept

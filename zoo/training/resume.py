@@ -56,7 +56,7 @@ from zoo.version import __version__
 
 RESUME_FILE = "resume.safetensors"
 #: What a resumed run may change; everything else is fixed by the run.
-RESUMABLE = ("train.steps", "train.device")
+RESUMABLE = ("train.steps", "train.device", "train.threads")
 
 
 @dataclass
