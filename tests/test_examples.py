@@ -1,12 +1,22 @@
-"""examples/quickstart.ipynb runs top to bottom in a real Jupyter kernel and shows its results."""
+"""examples/quickstart.ipynb runs top to bottom in a real Jupyter kernel and shows its results;
+every recipe in examples/recipes trains with the command its comment gives."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from zoo.cli import cli
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
 
@@ -47,3 +57,19 @@ def test_quickstart_notebook_runs_and_shows_its_results(tmp_path):
     assert any("image/png" in o.get("data", {}) for o in plotted.outputs)  # drawn inline
     assert _text(_cell(notebook, "from_onnx = ")).rstrip().endswith("True")  # same greedy text
     assert (tmp_path / "runs" / "quickstart" / "onnx" / "manifest.json").exists()
+
+
+RECIPES = sorted((Path(__file__).parents[1] / "examples" / "recipes").glob("*.toml"))
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[r.stem for r in RECIPES])
+def test_every_recipe_file_trains_as_its_comment_says(recipe, runner, registry, tmp_path):
+    architecture = tomllib.loads(recipe.read_text("utf-8"))["model"]["name"]
+    assert f"zoo train {architecture} --config examples/recipes/{recipe.name}" in \
+        recipe.read_text("utf-8")
+    out = tmp_path / "run"
+    result = runner.invoke(cli, ["train", architecture, "--config", str(recipe), "--steps", "3",
+                                 "--set", "train.max_seconds=0", "--out", str(out),
+                                 "--no-progress"], obj=registry)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["model"]["name"] == architecture

@@ -94,7 +94,7 @@ def publish(options: argparse.Namespace) -> None:
                             command=["zoo", "train", *recipe["train"]],
                             machine=machine, log=print)
         index[recipe["name"]] = entry
-    write_index(PACKAGE / "models.json", index, keep=not options.only)
+    write_index(PACKAGE / "models.json", index, keep=bool(options.only))  # --only: the rest stay
     write_readme()
 
 

@@ -82,7 +82,7 @@ def test_a_mistyped_test_file_is_caught_before_training(runner, registry, tmp_pa
 def test_resume_refuses_held_out_files(runner, registry, tmp_path):
     result = runner.invoke(cli, ["train", "bigram", "--resume", str(tmp_path / "run"),
                                  "--val-data", "v.txt", "--test-data", "t.txt"], obj=registry)
-    assert "drop --val-data, --test-data (only --steps and --device may change)" in \
+    assert "drop --val-data, --test-data (only --steps, --device and --threads may change)" in \
         one_line_error(result)
 
 

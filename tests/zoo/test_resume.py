@@ -142,7 +142,7 @@ def test_resumed_config_refuses_what_the_run_fixes(registry, run_copy, overrides
     with pytest.raises(ZooError) as error:
         resumed_run_config(registry, run_copy, overrides)
     assert str(error.value).startswith(f"{culprit} may not change when resuming")
-    assert "only train.steps and train.device may change" in str(error.value)
+    assert "only train.steps, train.device and train.threads may change" in str(error.value)
 
 
 def test_resumed_config_refuses_another_architecture(registry, run_copy):

@@ -236,7 +236,8 @@ def resumed_run_config(
     fixed = [key for key in changes if key not in RESUMABLE]
     if fixed:
         raise ZooError(f"{', '.join(fixed)} may not change when resuming {str(run_dir)!r}; "
-                       f"a run keeps its own settings, only {' and '.join(RESUMABLE)} may change")
+                       f"a run keeps its own settings, only {', '.join(RESUMABLE[:-1])} and "
+                       f"{RESUMABLE[-1]} may change")
     train = {**raw["train"], **{key.partition(".")[2]: value for key, value in changes.items()}}
     run_config = build_run_config(registry, {**raw, "train": train})
     step = checkpoint_step(run_dir)
