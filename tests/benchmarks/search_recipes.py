@@ -31,6 +31,30 @@ DEFAULT = ["gru-tied", "--steps", "1200"]
 NAMES = ["--dataset", "names", "--batch-size", "32", "--block-size", "16",
          "--set", "train.eval_interval=1000000"]
 
+#: Each model on `names`: the steps 120 s give it on 2 cores (3 x the makemore benchmark's
+#: 40 s counts) and makemore's sizes.
+NAMES_MODELS = {
+    "rnn": ["--steps", "22425", "--set", "model.embed=64", "--set", "model.hidden=128",
+            "--set", "model.layers=1"],
+    "gru": ["--steps", "11034", "--set", "model.embed=64", "--set", "model.hidden=128",
+            "--set", "model.layers=1"],
+    "lstm": ["--steps", "14520", "--set", "model.embed=64", "--set", "model.hidden=128",
+             "--set", "model.layers=1"],
+    "gru-tied": ["--steps", "6261", "--set", "model.embed=64", "--set", "model.hidden=128",
+                 "--set", "model.layers=2"],
+    "transformer": ["--steps", "6435", "--set", "model.embed=64", "--set", "model.layers=4",
+                    "--set", "model.heads=4", "--set", "model.block_size=16"],
+    "mlp": ["--steps", "28083", "--set", "model.context=3", "--set", "model.embed=64",
+            "--set", "model.hidden=256"],
+}
+
+
+def names_trial(architecture: str, dropout: float | None = None) -> list[str]:
+    """The `zoo train` arguments of ``architecture`` on `names`, with ``dropout`` if given."""
+    extra = [] if dropout is None else ["--set", f"model.dropout={dropout}"]
+    return [architecture, *NAMES, *NAMES_MODELS[architecture], *extra]
+
+
 #: search -> trial name -> `zoo train` arguments.
 TRIALS: dict[str, dict[str, list[str]]] = {
     "default": {
@@ -81,42 +105,17 @@ TRIALS: dict[str, dict[str, list[str]]] = {
                                      "--set", "model.dropout=0.1"],
     },
     "names": {
-        "rnn": ["rnn", *NAMES, "--steps", "22425", "--set", "model.embed=64",
-                "--set", "model.hidden=128", "--set", "model.layers=1"],
-        "rnn, dropout 0.2": ["rnn", *NAMES, "--steps", "22425", "--set", "model.embed=64",
-                             "--set", "model.hidden=128", "--set", "model.layers=1",
-                             "--set", "model.dropout=0.2"],
-        "gru": ["gru", *NAMES, "--steps", "11034", "--set", "model.embed=64",
-                "--set", "model.hidden=128", "--set", "model.layers=1"],
-        "gru, dropout 0.3": ["gru", *NAMES, "--steps", "11034", "--set", "model.embed=64",
-                             "--set", "model.hidden=128", "--set", "model.layers=1",
-                             "--set", "model.dropout=0.3"],
-        "lstm": ["lstm", *NAMES, "--steps", "14520", "--set", "model.embed=64",
-                 "--set", "model.hidden=128", "--set", "model.layers=1"],
-        "lstm, dropout 0.3": ["lstm", *NAMES, "--steps", "14520", "--set", "model.embed=64",
-                              "--set", "model.hidden=128", "--set", "model.layers=1",
-                              "--set", "model.dropout=0.3"],
-        "gru-tied": ["gru-tied", *NAMES, "--steps", "6261", "--set", "model.embed=64",
-                     "--set", "model.hidden=128", "--set", "model.layers=2"],
-        "gru-tied, dropout 0.2": ["gru-tied", *NAMES, "--steps", "6261", "--set", "model.embed=64",
-                                  "--set", "model.hidden=128", "--set", "model.layers=2",
-                                  "--set", "model.dropout=0.2"],
-        "gru-tied, dropout 0.3": ["gru-tied", *NAMES, "--steps", "6261", "--set", "model.embed=64",
-                                  "--set", "model.hidden=128", "--set", "model.layers=2",
-                                  "--set", "model.dropout=0.3"],
-        "transformer": ["transformer", *NAMES, "--steps", "6435", "--set", "model.embed=64",
-                        "--set", "model.layers=4", "--set", "model.heads=4",
-                        "--set", "model.block_size=16"],
-        "transformer, dropout 0.1": ["transformer", *NAMES, "--steps", "6435",
-                                     "--set", "model.embed=64", "--set", "model.layers=4",
-                                     "--set", "model.heads=4", "--set", "model.block_size=16",
-                                     "--set", "model.dropout=0.1"],
-        "transformer, dropout 0.2": ["transformer", *NAMES, "--steps", "6435",
-                                     "--set", "model.embed=64", "--set", "model.layers=4",
-                                     "--set", "model.heads=4", "--set", "model.block_size=16",
-                                     "--set", "model.dropout=0.2"],
-        "mlp, context 3": ["mlp", *NAMES, "--steps", "28083", "--set", "model.context=3",
-                           "--set", "model.embed=64", "--set", "model.hidden=256"],
+        name: names_trial(*trial) for name, trial in {
+            "rnn": ("rnn",), "rnn, dropout 0.2": ("rnn", 0.2),
+            "gru": ("gru",), "gru, dropout 0.3": ("gru", 0.3),
+            "lstm": ("lstm",), "lstm, dropout 0.3": ("lstm", 0.3),
+            "gru-tied": ("gru-tied",), "gru-tied, dropout 0.2": ("gru-tied", 0.2),
+            "gru-tied, dropout 0.3": ("gru-tied", 0.3),
+            "transformer": ("transformer",), "transformer, dropout 0.1": ("transformer", 0.1),
+            "transformer, dropout 0.2": ("transformer", 0.2),
+            "mlp, context 3": ("mlp",),
+        }.items()
+    } | {
         "mlp, context 5, dropout 0.2": ["mlp", *NAMES, "--steps", "28083",
                                         "--set", "model.context=5", "--set", "model.embed=64",
                                         "--set", "model.hidden=256",

@@ -105,9 +105,9 @@ def write_index(index_file: str | Path, entries: Mapping[str, Any], *, keep: boo
     atomic.write_text(index_file, json.dumps(index, indent=2, sort_keys=True) + "\n")
 
 
-def novelty_line(run: Run) -> str | None:
-    """The share of new samples, for a dataset of many documents (names, lines); else None."""
-    dataset = build_dataset(run._registry, run.config.dataset)
+def novelty_line(run: Run, dataset: Any) -> str | None:
+    """The share of new samples, for a dataset (the run's) of many documents (names, lines);
+    else None."""
     if len(dataset.texts("train")) < 2:
         return None  # one long text: a sample is never a whole document of it
     texts = run.sample(num_samples=NOVELTY_SAMPLES, temperature=1.0, seed=0, max_new_tokens=100)
@@ -148,7 +148,7 @@ def model_card(run: Run, *, name: str, summary: str, evaluation: Mapping[str, An
         f"- parameters: {run.parameters:,}; step {run.step:,}; tokenizer "
         f"`{run.config.tokenizer.name}` (vocabulary {run.vocab_size:,})",
     ]
-    novelty = novelty_line(run)
+    novelty = novelty_line(run, dataset)
     if novelty:
         lines.append(f"- novelty: {novelty}")
     lines += [

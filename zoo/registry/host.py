@@ -136,11 +136,7 @@ class Registry:
         if key in self.components:
             return self.components[key]
         available = ", ".join(self.names(kind)) or "none"
-        message = f"no {kind} {name!r}; available: {available}"
-        if self.broken:
-            plugins = ", ".join(f"{b.provider.plugin} ({b.error})" for b in self.broken)
-            message += f"; broken plugins that may provide it: {plugins}"
-        raise ZooError(message)
+        raise ZooError(f"no {kind} {name!r}; available: {available}{self._broken_note()}")
 
     def get_recorded(self, kind: str, name: str, recorded: Any, made: str) -> Component:
         """The component a run or export was ``made`` with (``"this run"``), by name.
@@ -167,11 +163,15 @@ class Registry:
             return self.pretrained[name]
         available = ", ".join(sorted(self.pretrained)) or \
             "none installed (pip install zoo-lm-pretrained)"
-        message = f"no run directory or pretrained model {name!r}; pretrained models: {available}"
-        if self.broken:
-            plugins = ", ".join(f"{b.provider.plugin} ({b.error})" for b in self.broken)
-            message += f"; broken plugins that may provide it: {plugins}"
-        raise ZooError(message)
+        raise ZooError(f"no run directory or pretrained model {name!r}; pretrained models: "
+                       f"{available}{self._broken_note()}")
+
+    def _broken_note(self) -> str:
+        """``; broken plugins that may provide it: ...`` for a name not found, or nothing."""
+        if not self.broken:
+            return ""
+        plugins = ", ".join(f"{b.provider.plugin} ({b.error})" for b in self.broken)
+        return f"; broken plugins that may provide it: {plugins}"
 
     def select_pretrained(self, pattern: str | None = None) -> list[PretrainedModel]:
         """The trained models whose names match a glob or substring, by name."""
