@@ -87,6 +87,16 @@ def read_manifest(export_dir: Path, verify: bool = True) -> dict[str, Any]:
     return manifest
 
 
+def token_and_logits(manifest: dict[str, Any]) -> tuple[str, str]:
+    """The names of the step's token input and logits output (a format 1 manifest names
+    them by convention: input_ids and logits)."""
+    def named(tensors: list[dict[str, Any]], role: str, default: str) -> str:
+        return next((t["name"] for t in tensors if t.get("role") == role), default)
+
+    return (named(manifest["inputs"], TOKEN_ROLE, "input_ids"),
+            named(manifest.get("outputs", []), LOGITS_ROLE, "logits"))
+
+
 def check_manifest(manifest: dict[str, Any], path: Path) -> None:
     """Check a received manifest: :data:`SCHEMA_FILE` and what a schema cannot say.
 

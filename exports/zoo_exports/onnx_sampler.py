@@ -79,14 +79,13 @@ from zoo_exports.choosing_graph import (
     looping_graph,
 )
 from zoo_exports.manifest import (
-    LOGITS_ROLE,
     MANIFEST_FILE,
     MODEL_FILE,
     RE_EXPORT,
-    TOKEN_ROLE,
     inside_export,
     read_manifest,
     recorded_provider,
+    token_and_logits,
 )
 
 NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64}
@@ -130,8 +129,7 @@ class OnnxStep:
         self.threads = threads
         self.batch_size = batch_size
         self.inputs = {entry["name"]: entry for entry in self.manifest["inputs"]}
-        self.token_name = _named_by_role(self.manifest["inputs"], TOKEN_ROLE, "input_ids")
-        self.logits_name = _named_by_role(self.manifest["outputs"], LOGITS_ROLE, "logits")
+        self.token_name, self.logits_name = token_and_logits(self.manifest)
         self.wiring = self.manifest["state"]
         self.output_names = [self.logits_name, *[w["output"] for w in self.wiring]]
         options = onnxruntime.SessionOptions()
@@ -438,11 +436,6 @@ def _bound_run(session: Any, binding: Any) -> Callable[[], None]:
     if native_run is not None and native is not None:
         return functools.partial(native_run, native, None)
     return functools.partial(session.run_with_iobinding, binding)
-
-
-def _named_by_role(tensors: list[dict[str, Any]], role: str, default: str) -> str:
-    """The name of the one tensor of ``role`` (format 1 manifests name them by convention)."""
-    return next((t["name"] for t in tensors if t.get("role") == role), default)
 
 
 def onnxruntime_errors() -> tuple[type[BaseException], ...]:

@@ -3,6 +3,7 @@
     RUN/web/
       index.html, page.js   the page: prompt, settings, streamed text, tokens/s
       zoo.js                one ES module that drives any export from manifest.json
+      sampler.onnx          the step in a loop that chooses its own tokens (web_sampler.py)
       model.onnx, tokenizer/, manifest.json   the ONNX export, unchanged in form
       vendor/               local copies of onnxruntime-web (and tokenizers.js), when asked
       LICENSES.md           whose code and data the folder holds, under which licence
@@ -25,18 +26,24 @@ from typing import Any
 
 from zoo.plugin import ZooError
 from zoo_exports.onnx_exporter import OnnxExportConfig, OnnxExporter
+from zoo_exports.web_sampler import write_sampler
 
 EXPORTER_NAME = "web"  # the name zoo_exports.plugin registers this exporter under
 ORT_WEB_VERSION = "1.30.0"
 TOKENIZERS_JS_VERSION = "0.2.0"
 CDN = "https://cdn.jsdelivr.net/npm"
-#: The onnxruntime-web bundle the page imports: WebAssembly, and WebGPU where the browser has it.
-ORT_BUNDLE = "ort.min.mjs"
-#: What that bundle loads next to itself: the WebAssembly runtime built with WebGPU support.
-ORT_RUNTIME = ("ort-wasm-simd-threaded.jsep.mjs", "ort-wasm-simd-threaded.jsep.wasm")
+#: The onnxruntime-web bundle the page imports as ``onnxruntime-web``: WebAssembly only.
+ORT_BUNDLE = "ort.wasm.min.mjs"
+#: What that bundle loads next to itself: the plain WebAssembly runtime. (The runtime built
+#: for WebGPU is instrumented to pause for the GPU, which makes every step 2-3x slower.)
+ORT_RUNTIME = ("ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+#: The bundle imported as ``onnxruntime-web/webgpu``, only when a visitor picks WebGPU, and
+#: the runtime it loads.
+ORT_WEBGPU_BUNDLE = "ort.min.mjs"
+ORT_WEBGPU_RUNTIME = ("ort-wasm-simd-threaded.jsep.mjs", "ort-wasm-simd-threaded.jsep.wasm")
 TOKENIZERS_BUNDLE = "tokenizers.min.mjs"
-ORT_CDN = f"{CDN}/onnxruntime-web@{ORT_WEB_VERSION}/dist/{ORT_BUNDLE}"
-TOKENIZERS_CDN = f"{CDN}/@huggingface/tokenizers@{TOKENIZERS_JS_VERSION}/dist/{TOKENIZERS_BUNDLE}"
+ORT_CDN = f"{CDN}/onnxruntime-web@{ORT_WEB_VERSION}/dist"
+TOKENIZERS_CDN = f"{CDN}/@huggingface/tokenizers@{TOKENIZERS_JS_VERSION}/dist"
 PAGE_FILES = ("index.html", "page.js", "zoo.js")
 #: Tokenizer schemes zoo.js encodes (``tokenizer.portable.scheme``); see docs/export-format.md.
 WEB_SCHEMES = ("char", "byte", "word", "huggingface")
@@ -63,7 +70,8 @@ class WebExporter(OnnxExporter):
                ) -> dict[str, Any]:
         portable = _portable_form(loaded.tokenizer, loaded.config.tokenizer.name)
         ort_files = _local_package(self.config.ort_dir, "--ort-dir", "onnxruntime-web",
-                                   ORT_WEB_VERSION, ORT_BUNDLE, ORT_RUNTIME)
+                                   ORT_WEB_VERSION, ORT_BUNDLE,
+                                   (*ORT_RUNTIME, ORT_WEBGPU_BUNDLE, *ORT_WEBGPU_RUNTIME))
         tokenizers_files = (_local_package(self.config.tokenizers_dir, "--tokenizers-dir",
                                            "@huggingface/tokenizers", TOKENIZERS_JS_VERSION,
                                            TOKENIZERS_BUNDLE)
@@ -75,13 +83,18 @@ class WebExporter(OnnxExporter):
             provider = registry.provider_of("exporter", EXPORTER_NAME) if registry else None
             if provider is not None:
                 manifest["providers"]["exporter"] = provider.record()
-            imports = {"onnxruntime-web": _vendor(ort_files, directory, "onnxruntime-web",
-                                                  ORT_CDN, (ORT_BUNDLE, *ORT_RUNTIME))}
+            wasm, webgpu = _vendor(ort_files, directory, "onnxruntime-web", ORT_CDN,
+                                   (ORT_BUNDLE, *ORT_RUNTIME),
+                                   (ORT_WEBGPU_BUNDLE, *ORT_WEBGPU_RUNTIME))
+            imports = {"onnxruntime-web": wasm, "onnxruntime-web/webgpu": webgpu}
             if portable["scheme"] == "huggingface":
-                imports["@huggingface/tokenizers"] = _vendor(
+                imports["@huggingface/tokenizers"], = _vendor(
                     tokenizers_files, directory, "tokenizers", TOKENIZERS_CDN,
                     (TOKENIZERS_BUNDLE,))
             manifest["web"] = {"imports": imports, "page": "index.html", "module": "zoo.js"}
+            sampler = write_sampler(directory, manifest, log)
+            if sampler is not None:
+                manifest["web"]["sampler"] = sampler
             _write_page(directory, imports)
             _write_licences(directory, manifest, imports)
 
@@ -122,21 +135,22 @@ def _local_package(folder: str | None, option: str, package: str, version: str, 
     return found
 
 
-def _vendor(dist: Path | None, directory: Path, name: str, url: str,
-            files: tuple[str, ...]) -> str:
-    """Copy ``files`` (the bundle first) from a local ``dist`` into ``vendor/NAME`` and
-    return the URL the import map gives the bundle: that copy, or else ``url`` (the CDN)."""
+def _vendor(dist: Path | None, directory: Path, name: str, cdn_folder: str,
+            *bundles: tuple[str, ...]) -> list[str]:
+    """Copy each of ``bundles`` (a bundle and the files it loads) from a local ``dist``
+    into ``vendor/NAME``; the URL the import map gives each bundle: that copy, or else
+    the file in ``cdn_folder``."""
     if dist is None:
-        return url
+        return [f"{cdn_folder}/{files[0]}" for files in bundles]
     target = directory / "vendor" / name
     target.mkdir(parents=True)
-    for file in files:
+    for file in {file for files in bundles for file in files}:
         shutil.copy2(dist / file, target / file)
     for licence in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
         if (dist.parent / licence).is_file():
             shutil.copy2(dist.parent / licence, target / "LICENSE")
             break
-    return f"./vendor/{name}/{files[0]}"
+    return [f"./vendor/{name}/{files[0]}" for files in bundles]
 
 
 def _write_page(directory: Path, imports: dict[str, str]) -> None:

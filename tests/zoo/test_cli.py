@@ -107,7 +107,9 @@ def test_list_json_gives_every_components_suggested_train_defaults(runner, regis
     defaults = {c["name"]: c["train_defaults"] for c in listing["components"]}
     assert defaults["transformer"] == {"lr": 2e-3, "min_lr": 2e-4, "weight_decay": 0.1,
                                        "block_size": 128, "batch_size": 32}
-    assert defaults["gru-tied"] == {} and defaults["char"] == {}
+    assert defaults["gru-tied"] == {"batch_size": 32, "block_size": 128, "lr": 5e-3,
+                                    "min_lr": 1e-4, "weight_decay": 0.0, "beta2": 0.95}
+    assert defaults["lstm"] == {} and defaults["char"] == {}
 
 
 def test_list_shows_the_train_defaults_an_architecture_suggests(runner, registry):
@@ -122,9 +124,9 @@ def test_list_shows_the_train_defaults_an_architecture_suggests(runner, registry
 
 
 def test_list_of_one_architecture_says_when_it_suggests_no_train_defaults(runner, registry):
-    result = runner.invoke(cli, ["list", "gru-tied", "--kind", "architecture"], obj=registry)
+    result = runner.invoke(cli, ["list", "lstm", "--kind", "architecture"], obj=registry)
     assert result.output.splitlines()[-1] == (
-        "gru-tied suggests no train defaults: zoo train uses the train section's own")
+        "lstm suggests no train defaults: zoo train uses the train section's own")
     tokenizers = runner.invoke(cli, ["list", "--kind", "tokenizer"], obj=registry).output
     assert "train defaults" not in tokenizers
 

@@ -15,10 +15,19 @@ pytestmark = pytest.mark.torch_free  # nox -s pythons runs these on every Python
 
 
 def test_defaults_are_char_tokenizer_and_tiny_shakespeare(registry):
-    config = build_run_config(registry, {"model": {"name": "gru-tied"}})
+    config = build_run_config(registry, {"model": {"name": "lstm"}})
     assert (config.model.name, config.tokenizer.name, config.dataset.name) == (
-        "gru-tied", "char", "tinyshakespeare")
-    assert config.train == TrainConfig()
+        "lstm", "char", "tinyshakespeare")
+    assert config.train == TrainConfig()  # lstm suggests no train defaults
+
+
+def test_an_architectures_train_defaults_fill_what_the_user_left_unset(registry):
+    config = build_run_config(registry, {"model": {"name": "gru-tied"},
+                                         "train": {"lr": 1e-3}})
+    suggested = registry.get("architecture", "gru-tied").train_defaults
+    assert suggested["batch_size"] == config.train.batch_size == 32
+    assert config.train.lr == 1e-3  # the user's value wins
+    assert config.train.steps == TrainConfig().steps  # what it does not suggest is the default
 
 
 def test_overrides_are_converted_to_the_field_types(registry):

@@ -5,6 +5,7 @@ What the page does in Chromium is tested in test_web_page.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import socket
@@ -15,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -22,7 +24,14 @@ from cli_errors import one_line_error
 from zoo.cli import cli
 from zoo.registry.host import Registry
 from zoo.runs.serving import page_url, web_server
-from zoo_exports.web_exporter import ORT_RUNTIME, ORT_WEB_VERSION, TOKENIZERS_JS_VERSION
+from zoo.sampling.loop import SamplingSettings, token_chooser
+from zoo_exports.onnx_sampler import OnnxStep
+from zoo_exports.web_exporter import (
+    ORT_RUNTIME,
+    ORT_WEB_VERSION,
+    ORT_WEBGPU_RUNTIME,
+    TOKENIZERS_JS_VERSION,
+)
 
 
 def export_web(registry: Registry, run: Path, out: Path, *options: str) -> CliRunner:
@@ -59,9 +68,9 @@ def test_the_folder_holds_the_page_the_module_the_model_and_the_licences(web_fol
 
 
 def test_onnxruntime_web_comes_from_the_pinned_cdn_by_default(web_folder: Path):
-    assert import_map(web_folder) == {
-        "onnxruntime-web":
-            f"https://cdn.jsdelivr.net/npm/onnxruntime-web@{ORT_WEB_VERSION}/dist/ort.min.mjs"}
+    dist = f"https://cdn.jsdelivr.net/npm/onnxruntime-web@{ORT_WEB_VERSION}/dist"
+    assert import_map(web_folder) == {"onnxruntime-web": f"{dist}/ort.wasm.min.mjs",
+                                      "onnxruntime-web/webgpu": f"{dist}/ort.min.mjs"}
     assert not (web_folder / "vendor").exists()
 
 
@@ -75,18 +84,21 @@ def fake_package(folder: Path, files: list[str]) -> Path:
 
 def test_ort_dir_copies_the_bundle_and_its_runtime_and_the_import_map_points_there(
         registry: Registry, trained_run: Path, tmp_path: Path):
+    needed = ["ort.wasm.min.mjs", *ORT_RUNTIME, "ort.min.mjs", *ORT_WEBGPU_RUNTIME]
     package = fake_package(tmp_path / "onnxruntime-web",
-                           ["ort.min.mjs", *ORT_RUNTIME, "ort.all.mjs", "ort.min.mjs.map"])
+                           [*needed, "ort.all.mjs", "ort.min.mjs.map"])
     result = export_web(registry, trained_run, tmp_path / "web", "--ort-dir", str(package))
     assert result.exit_code == 0, result.output
     vendor = tmp_path / "web" / "vendor" / "onnxruntime-web"
     assert sorted(p.name for p in vendor.iterdir()) == sorted(
-        ["ort.min.mjs", *ORT_RUNTIME, "LICENSE"])  # no other bundles, no source maps
+        [*needed, "LICENSE"])  # no other bundles, no source maps
     assert import_map(tmp_path / "web") == {
-        "onnxruntime-web": "./vendor/onnxruntime-web/ort.min.mjs"}
+        "onnxruntime-web": "./vendor/onnxruntime-web/ort.wasm.min.mjs",
+        "onnxruntime-web/webgpu": "./vendor/onnxruntime-web/ort.min.mjs"}
 
 
-@pytest.mark.parametrize("files", [[], ["ort.min.mjs"]], ids=["no-bundle", "no-runtime"])
+@pytest.mark.parametrize("files", [[], ["ort.wasm.min.mjs", "ort.min.mjs", *ORT_RUNTIME]],
+                         ids=["no-bundle", "no-webgpu-runtime"])
 def test_an_ort_dir_without_onnxruntime_web_is_one_line_and_leaves_nothing(
         files: list[str], registry: Registry, trained_run: Path, tmp_path: Path):
     package = fake_package(tmp_path / "elsewhere", files)
@@ -202,3 +214,80 @@ def test_a_port_in_use_is_one_line_naming_the_way_out(runner: CliRunner, web_fol
         port = taken.getsockname()[1]
         line = one_line_error(runner.invoke(cli, ["serve", str(web_folder), "--port", str(port)]))
     assert f"port {port}" in line and "--port 0" in line
+
+
+def page_call(entry: dict, settings: SamplingSettings, vocab: int,
+              draws: np.ndarray) -> tuple[str, dict[str, np.ndarray]]:
+    """The choosing loop zoo.js's loopChoices runs for ``settings``, and its choosing
+    inputs for these draws (one a step)."""
+    names, greedy = entry["inputs"], settings.temperature == 0
+    top_k = settings.top_k if settings.top_k is not None and settings.top_k < vocab else None
+    top_p = settings.top_p if settings.top_p is not None and settings.top_p < 1 else None
+    kind = "greedy" if greedy else "top" if top_k or top_p else "temperature"
+    feeds = {names["steps"]: np.array(len(draws), dtype=np.int64)}
+    if not greedy:
+        feeds |= {names["draws"]: draws, names["temperature"]: np.array(settings.temperature)}
+    if kind == "top":
+        feeds |= {names["top_k"]: np.array([top_k or vocab]),
+                  names["top_p"]: np.array(top_p or 1.0)}
+    return kind, feeds
+
+
+@pytest.mark.parametrize("settings", [
+    SamplingSettings(temperature=0), SamplingSettings(temperature=0.8),
+    SamplingSettings(temperature=1.0, top_k=5), SamplingSettings(temperature=0.9, top_p=0.8),
+    SamplingSettings(temperature=1.3, top_k=20, top_p=0.95)], ids=str)
+def test_the_page_sampler_chooses_what_zoo_chooses_from_the_same_draws(
+        web_folder: Path, settings: SamplingSettings):
+    import onnxruntime
+
+    manifest = json.loads((web_folder / "manifest.json").read_text())
+    entry, vocab = manifest["web"]["sampler"], manifest["vocab_size"]
+    stepper = OnnxStep(web_folder)
+    steps = 200
+    # zoo's own chooser on the step graph, a token at a time
+    choose, rng = token_chooser(settings, 1, vocab), np.random.default_rng(7)
+    state, token, expected = stepper.initial_state(1), 0, []
+    for _ in range(steps):
+        logits, state = stepper.step(np.array([token]), state)
+        token = int(choose(logits, rng)[0])
+        expected.append(token)
+    # the page's graph, in two calls that carry the state, from the same draws
+    draws = np.random.default_rng(7).random((steps, 1, 1))
+    kind, _ = page_call(entry, settings, vocab, draws)
+    session = onnxruntime.InferenceSession(str(web_folder / entry["graphs"][kind]["file"]))
+    state_outputs = [wire["output"] for wire in manifest["state"]]
+    state, token, chosen = stepper.initial_state(1), 0, []
+    for part in (draws[:50], draws[50:]):
+        made, *outputs = session.run(
+            [entry["outputs"]["chosen"], *state_outputs],
+            {stepper.token_name: np.array([[token]]), **state,
+             **page_call(entry, settings, vocab, part)[1]})
+        state = {wire["input"]: value for wire, value in zip(manifest["state"], outputs,
+                                                                   strict=True)}
+        chosen += made[:, 0, 0].tolist()
+        token = chosen[-1]
+    assert chosen == expected
+
+
+def test_the_page_samplers_share_one_copy_of_the_weights(web_folder: Path):
+    manifest = json.loads((web_folder / "manifest.json").read_text())
+    entry = manifest["web"]["sampler"]
+    files = [entry["weights"], *entry["graphs"].values()]
+    for listed in files:
+        assert listed["sha256"] == hashlib.sha256(
+            (web_folder / listed["file"]).read_bytes()).hexdigest()
+    weights = (web_folder / entry["weights"]["file"]).stat().st_size
+    assert weights > 0.9 * (web_folder / "model.onnx").stat().st_size  # the weights, once
+    for graph in entry["graphs"].values():  # each graph is the loop and its head alone
+        assert (web_folder / graph["file"]).stat().st_size < 0.1 * weights
+
+
+def test_a_step_the_loop_cannot_wrap_gets_a_page_that_steps_one_token_a_call(
+        registry: Registry, trained_run: Path, tmp_path: Path):
+    result = export_web(registry, trained_run, tmp_path / "web", "--set", "export.opset=12")
+    assert result.exit_code == 0, result.output
+    assert "the page steps one token a call" in result.output
+    manifest = json.loads((tmp_path / "web" / "manifest.json").read_text())
+    assert "sampler" not in manifest["web"]
+    assert not list((tmp_path / "web").glob("sampler*"))

@@ -144,16 +144,38 @@ def test_a_prompt_the_tokenizer_cannot_represent_is_named_on_the_page(
         assert page.state() == "done" and page.error == "" and text.startswith("ROMEO:")
 
 
-def test_a_missing_model_file_is_named_on_the_page(web_export, browser: Any,
+@pytest.mark.parametrize("missing", ["sampler.onnx", "model.onnx"])
+def test_a_missing_model_file_is_named_on_the_page(missing: str, web_export, browser: Any,
                                                      tmp_path: Path) -> None:
     damaged = tmp_path / "damaged"
     shutil.copytree(web_export("gru-tied"), damaged)
-    (damaged / "model.onnx").unlink()
+    (damaged / missing).unlink()
+    query = "" if missing == "sampler.onnx" else "?loop=0"  # the step graph, one step a call
     with served(damaged) as url:
-        page = Page(browser, url)
+        page = Page(browser, url + query)
     assert page.state() == "error"
-    assert page.error.startswith("could not load model.onnx (/model.onnx): 404")
+    assert page.error.startswith(f"could not load {missing} (/{missing}): 404")
     assert "zoo export RUN --web" in page.error
+
+
+@pytest.mark.parametrize("architecture", ["gru-tied", "transformer"])
+def test_many_steps_a_call_choose_what_one_step_a_call_chooses_from_the_same_seed(
+        architecture: str, web_export, browser: Any) -> None:
+    """sampler.onnx chooses in the graph, zoo.js's chooseNext from the step's logits: the
+    same draws give the same text (and greedy, the same argmax)."""
+    settings = [{"temperature": 0.9, "top_k": 10, "top_p": None, "seed": 3},
+                {"temperature": 1.1, "top_k": None, "top_p": 0.9, "seed": 4},
+                {"temperature": 0, "top_k": None, "top_p": None, "seed": 5}]
+    texts = {}
+    with served(web_export(architecture)) as url:
+        for query in ("", "?loop=0"):
+            page = Page(browser, url + query)
+            assert ("many steps a call" in page.text_of("about")) == (query == "")
+            texts[query] = [page.generate(PROMPT, max_tokens=150, stop_at_end=False, **s)
+                            for s in settings]
+            assert page.state() == "done", page.error
+    assert texts[""] == texts["?loop=0"]
+    assert len(set(texts[""])) == 3
 
 
 def test_the_page_reports_tokens_per_second_and_screenshot(
@@ -178,3 +200,24 @@ def test_the_page_reports_tokens_per_second_and_screenshot(
     keep = os.environ.get("ZOO_SCREENSHOT_DIR")
     if keep:
         shutil.copy(tmp_path / "web-page.png", Path(keep) / "web-page.png")
+
+
+def test_asking_for_webgpu_without_a_gpu_loads_its_bundle_and_falls_back_to_wasm(
+        registry: Registry, web_export, browser: Any) -> None:
+    """The WebGPU choice imports onnxruntime-web's WebGPU bundle (its own Tensor class);
+    headless Chromium has no GPU, so that bundle's WebAssembly backend runs the model."""
+    export = web_export("gru-tied")
+    with served(export) as url:
+        page = Page(browser, url)
+        browser.execute_script(
+            "const menu = document.getElementById('backend'); menu.value = 'webgpu';"
+            "menu.dispatchEvent(new Event('change'));")
+        page.wait_until(lambda state: state == "ready")
+        assert "onnxruntime-web wasm" in page.text_of("about")
+        fetched = browser.execute_script(
+            "return performance.getEntriesByType('resource').map((entry) => entry.name)")
+        assert any(name.endswith("/ort.min.mjs") for name in fetched)  # the WebGPU bundle
+        assert any(name.endswith(".jsep.wasm") for name in fetched)  # and its runtime
+        text = page.generate(PROMPT, temperature=0, max_tokens=TOKENS)
+        assert page.state() == "done", page.error
+    assert text == python_greedy(registry, export, PROMPT, TOKENS)

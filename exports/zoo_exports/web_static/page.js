@@ -50,12 +50,18 @@ async function generate() {
     const prompt = $("prompt").value;
     let made = 0;
     let rate = 0;
-    const showSpeed = () => { $("speed").textContent = `${made} tokens, ${rate.toFixed(0)} tokens/s`; };
+    const clicked = performance.now();
+    delete $("speed").dataset.firstTokenMs;
+    const showSpeed = () => {
+      $("speed").dataset.tokensPerSecond = String(rate);
+      $("speed").textContent = `${made} tokens, ${rate.toFixed(0)} tokens/s, first token ` +
+        `after ${Number($("speed").dataset.firstTokenMs || 0).toFixed(0)} ms`;
+    };
     const onToken = (count, seconds) => {
       made = count;
       rate = count / Math.max(seconds, 1e-9);
-      $("speed").dataset.tokensPerSecond = String(rate);
-      if (count % 16 === 0) showSpeed(); // not every token: the page stays cheap to update
+      if (count === 1) $("speed").dataset.firstTokenMs = String(performance.now() - clicked);
+      if (count % 64 === 0) showSpeed(); // not every token: the page stays cheap to update
     };
     $("output").textContent = prompt;
     for await (const piece of model.generate(prompt, settings, onToken)) {
@@ -73,14 +79,19 @@ async function generate() {
 async function load() {
   setState("loading");
   $("error").hidden = true;
+  const started = performance.now();
   try {
+    // ?loop=0 runs the step graph one token a call (the page before sampler.onnx)
+    const loop = new URLSearchParams(location.search).get("loop") !== "0";
     model = await loadExport(new URL("./", location.href),
-                             { executionProviders: [$("backend").value, "wasm"] });
+                             { executionProviders: [$("backend").value, "wasm"], loop });
     const m = model.manifest;
     $("title").textContent = `${m.architecture}, trained ${m.trained_steps} steps`;
     $("about").textContent = `tokenizer ${m.tokenizer.name} (vocabulary ${m.vocab_size}), ` +
       `${m.quantized ? `${m.quantized} weights` : "float weights"}, ` +
-      `onnxruntime-web ${model.backend}`;
+      `onnxruntime-web ${model.backend}, ` +
+      `${model.sampler ? "many steps a call" : "one step a call"}`;
+    body.dataset.loadMs = String(performance.now() - started);
     const defaults = m.sampling;
     if (defaults.temperature != null) $("temperature").value = defaults.temperature;
     if (defaults.top_k != null) $("top-k").value = defaults.top_k;

@@ -7,6 +7,11 @@
 // A sample starts a document: the end-of-text token (or manifest.sampling.start_text
 // when the tokenizer has none and the prompt is empty), then the prompt's tokens.
 //
+// Where the export has them (manifest.web.sampler), the page runs its choosing loops
+// instead: the same step inside an ONNX Loop that chooses each next token itself, from
+// draws the page makes, so one session.run takes many steps. onnxruntime-web's fixed cost
+// per run is larger than a small model's step; paid once a call it no longer sets the speed.
+//
 //   import { loadExport } from "./zoo.js";
 //   const model = await loadExport(new URL("./", location.href));
 //   for await (const piece of model.generate("ROMEO:", { temperature: 0 })) show(piece);
@@ -14,7 +19,7 @@
 // Errors a reader should see (a missing file, a prompt the tokenizer cannot represent,
 // a bad setting) are ZooWebError, whose message is one readable line.
 
-import * as ort from "onnxruntime-web";
+import * as wasmRuntime from "onnxruntime-web"; // WebAssembly only: the fast runtime for it
 
 export const FORMAT_VERSIONS = [1, 2]; // manifest format versions this module reads
 const REPLACEMENT = "\ufffd";
@@ -199,7 +204,7 @@ function readNpy(buffer, what) {
 }
 
 /** One state input's initial tensor at batch 1: zeros, or the exported .npy value. */
-async function initialTensor(baseUrl, entry, wire) {
+async function initialTensor(ort, baseUrl, entry, wire) {
   const shape = entry.shape.map((size) => (size === "batch" ? 1 : size));
   const count = shape.reduce((a, b) => a * b, 1);
   if (wire.initial === "zeros") {
@@ -314,13 +319,31 @@ class IncrementalDecoder {
 
 // --- the model -----------------------------------------------------------------------------
 
-/** A loaded export: its manifest, tokenizer and onnxruntime-web session. */
+// Steps in the first call of the choosing loop, and at most in one call: each call takes
+// twice as many as the one before (as zoo's Python sampler does), so the first text shows
+// soon, a sample that ends early wastes few steps, and a long one makes few calls.
+export const FIRST_CALL_STEPS = 4;
+export const MAX_CALL_STEPS = 64;
+
+/**
+ * A loaded export: its manifest, tokenizer and onnxruntime-web session(s). ``sampler`` is
+ * manifest.web.sampler when the page runs its choosing loops (sampler.onnx and the rest),
+ * else null: ``session`` then runs the step, one token a call. ``open(file)`` makes a
+ * session of another graph of the export, on the same backend.
+ */
 export class ZooModel {
-  constructor(baseUrl, manifest, tokenizer, session) {
+  constructor(baseUrl, manifest, tokenizer, session, { sampler = null, ort = wasmRuntime,
+                                                       open = null } = {}) {
+    this.ort = ort; // the onnxruntime-web module the sessions belong to: its Tensor, too
     this.baseUrl = baseUrl;
     this.manifest = manifest;
     this.tokenizer = tokenizer;
     this.session = session;
+    this.sampler = sampler;
+    this.open = open;
+    // the loop session of each choosing head, made when first needed (promises, so that
+    // two samples started together share one)
+    this.loops = sampler ? { temperature: Promise.resolve(session) } : {};
     this.inputs = Object.fromEntries(manifest.inputs.map((entry) => [entry.name, entry]));
     const role = (entries, wanted, fallback) =>
       (entries.find((e) => e.role === wanted) || { name: fallback }).name;
@@ -346,14 +369,16 @@ export class ZooModel {
   async initialState() {
     const state = {};
     for (const wire of this.manifest.state) {
-      state[wire.input] = await initialTensor(this.baseUrl, this.inputs[wire.input], wire);
+      state[wire.input] = await initialTensor(this.ort, this.baseUrl, this.inputs[wire.input],
+                                              wire);
     }
     return state;
   }
 
   /** One step: feed ``id`` with ``state``; returns [logits Float32Array (V), next state]. */
   async step(id, state) {
-    const feeds = { ...state, [this.tokenInput]: new ort.Tensor("int64", [BigInt(id)], [1, 1]) };
+    const { Tensor } = this.ort;
+    const feeds = { ...state, [this.tokenInput]: new Tensor("int64", [BigInt(id)], [1, 1]) };
     const results = await this.session.run(feeds);
     const next = {};
     for (const wire of this.manifest.state) next[wire.input] = results[wire.output];
@@ -361,29 +386,108 @@ export class ZooModel {
   }
 
   /**
+   * One call of the choosing loop of head ``kind`` (greedy, temperature or top): feed
+   * ``id``, then take ``draws.length`` steps, each choosing a token (from its draw) and
+   * feeding it to the next; returns [the chosen ids, the state after feeding all but the
+   * last of them].
+   */
+  async loop(kind, id, draws, choice, state) {
+    const { inputs, outputs, graphs } = this.sampler;
+    this.loops[kind] ??= this.open(graphs[kind].file);
+    const session = await this.loops[kind];
+    const steps = draws.length;
+    const { Tensor } = this.ort;
+    const feeds = {
+      ...state,
+      [this.tokenInput]: new Tensor("int64", [BigInt(id)], [1, 1]),
+      [inputs.steps]: new Tensor("int64", [BigInt(steps)], []),
+    };
+    if (kind !== "greedy") {
+      feeds[inputs.draws] = new Tensor("float64", draws, [steps, 1, 1]);
+      feeds[inputs.temperature] = new Tensor("float64", Float64Array.of(choice.temperature), []);
+    }
+    if (kind === "top") {
+      feeds[inputs.top_k] = new Tensor("int64", [BigInt(choice.topK)], [1]);
+      feeds[inputs.top_p] = new Tensor("float64", Float64Array.of(choice.topP), []);
+    }
+    const wanted = [outputs.chosen, ...this.manifest.state.map((wire) => wire.output)];
+    const results = await session.run(feeds, wanted); // not the logits: never read
+    const next = {};
+    for (const wire of this.manifest.state) next[wire.input] = results[wire.output];
+    return [Array.from(results[outputs.chosen].data, Number), next];
+  }
+
+  /**
    * Sample a continuation of ``prompt``, yielding text as it is made.
    * ``settings``: temperature, topK, topP, maxNewTokens, seed, stopAtEndOfText;
-   * ``onToken(count, seconds)`` reports progress after each new token.
+   * ``onToken(count, seconds)`` reports progress after each new token, ``seconds``
+   * counted from the first step after the prompt.
    */
   async *generate(prompt, settings = {}, onToken = () => {}) {
-    const { temperature, topK, topP, maxNewTokens, seed } = checkSettings(settings);
+    const checked = checkSettings(settings);
     const stopAtEnd = settings.stopAtEndOfText ?? true;
-    const random = seededRandom(seed ?? Math.floor(Math.random() * 2 ** 32));
-    let state = await this.initialState();
-    let logits;
-    for (const id of this.promptIds(prompt)) [logits, state] = await this.step(id, state);
+    const random = seededRandom(checked.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const ids = this.promptIds(prompt);
+    const clock = { started: 0 }; // set when the prompt has been fed
+    const batches = this.sampler ? this.loopChoices(ids, checked, random, clock)
+      : this.stepChoices(ids, checked, random, clock);
     const stream = new IncrementalDecoder(this.tokenizer.decode);
-    const started = performance.now();
-    for (let n = 0; n < maxNewTokens; n++) {
-      const id = chooseNext(logits, { temperature, topK, topP }, random);
-      if (stopAtEnd && id === this.tokenizer.endOfText) break;
-      const piece = stream.push(id);
-      if (piece) yield piece;
-      onToken(n + 1, (performance.now() - started) / 1000);
-      if (n + 1 < maxNewTokens) [logits, state] = await this.step(id, state);
+    let made = 0;
+    for await (const chosen of batches) { // the ids one call chose: text is handed out a call
+      let text = "";
+      const ended = chosen.some((id) => { // at the end of text, the rest is not wanted
+        if (stopAtEnd && id === this.tokenizer.endOfText) return true;
+        text += stream.push(id);
+        onToken(++made, (performance.now() - clock.started) / 1000);
+        return false;
+      });
+      if (text) yield text;
+      if (ended) break;
     }
     const rest = stream.flush();
     if (rest) yield rest;
+  }
+
+  /** The ids chosen after ``ids``, [id] a call: one step a call, chosen here from its logits. */
+  async *stepChoices(ids, { temperature, topK, topP, maxNewTokens }, random, clock) {
+    let state = await this.initialState();
+    let logits;
+    for (const id of ids) [logits, state] = await this.step(id, state);
+    clock.started = performance.now();
+    for (let n = 0; n < maxNewTokens; n++) {
+      const id = chooseNext(logits, { temperature, topK, topP }, random);
+      yield [id];
+      if (n + 1 < maxNewTokens) [logits, state] = await this.step(id, state);
+    }
+  }
+
+  /**
+   * The ids chosen after ``ids``, many a call of a choosing loop: the head the settings
+   * need (as zoo's Python sampler picks it). The draws are random()'s, one a chosen token,
+   * in the order stepChoices takes them, so both choose the same tokens.
+   */
+  async *loopChoices(ids, { temperature, topK, topP, maxNewTokens }, random, clock) {
+    const vocab = this.manifest.vocab_size;
+    const greedy = temperature === 0;
+    const top = !greedy && ((topK != null && topK < vocab) || (topP != null && topP < 1));
+    const kind = greedy ? "greedy" : top ? "top" : "temperature";
+    const choice = { temperature, topK: Math.min(topK ?? vocab, vocab), topP: topP ?? 1 };
+    let state = await this.initialState();
+    for (const id of ids.slice(0, -1)) {
+      [, state] = await this.loop(kind, id, Float64Array.of(0), choice, state);
+    }
+    clock.started = performance.now();
+    let fed = ids[ids.length - 1];
+    let steps = FIRST_CALL_STEPS;
+    for (let made = 0; made < maxNewTokens; steps = Math.min(2 * steps, MAX_CALL_STEPS)) {
+      const draws = new Float64Array(Math.min(steps, maxNewTokens - made));
+      if (!greedy) draws.forEach((_, i) => { draws[i] = random(); });
+      let chosen;
+      [chosen, state] = await this.loop(kind, fed, draws, choice, state);
+      yield chosen;
+      made += chosen.length;
+      fed = chosen[chosen.length - 1];
+    }
   }
 }
 
@@ -391,7 +495,8 @@ export class ZooModel {
  * Load the export served at ``baseUrl`` (a URL ending in "/").
  * ``options.executionProviders``: onnxruntime-web backends in order of preference, the
  * first that loads the model is used (default ["wasm"]; the page offers WebGPU where the
- * browser has it); ``options.threads``: WebAssembly threads (default 1).
+ * browser has it); ``options.threads``: WebAssembly threads (default 1); ``options.loop``:
+ * false runs the step graph one token a call even where the export has choosing loops.
  */
 export async function loadExport(baseUrl, options = {}) {
   const manifest = await fetchFile(new URL("manifest.json", baseUrl), "manifest.json", "json");
@@ -400,19 +505,37 @@ export async function loadExport(baseUrl, options = {}) {
                           `reads ${FORMAT_VERSIONS.join(" and ")}: re-export with this zoo`);
   }
   const tokenizer = await loadTokenizer(baseUrl, manifest, options);
-  const model = await fetchFile(new URL(manifest.model_file, baseUrl), manifest.model_file);
-  // One thread: a step at batch 1 is too small to share out (and more than one needs a
-  // cross-origin-isolated page); options.threads overrides it.
-  ort.env.wasm.numThreads = options.threads ?? 1;
+  // The choosing loops where the export has them and options.loop is not false; the
+  // temperature head (the page's default settings) is loaded now, the others when needed.
+  const sampler = options.loop === false ? null : manifest.web?.sampler ?? null;
+  const file = sampler ? sampler.graphs.temperature.file : manifest.model_file;
+  const model = await fetchFile(new URL(file, baseUrl), file);
+  const weights = sampler && new Uint8Array(await fetchFile(
+    new URL(sampler.weights.file, baseUrl), sampler.weights.file));
+  const sessionOptions = (provider) => ({
+    executionProviders: [provider],
+    ...(weights ? { externalData: [{ path: sampler.weights.file, data: weights }] } : {}),
+  });
   // WebAssembly first: at batch 1 a step is too small for a GPU to win back the trip
   // there and back; ask for ["webgpu", "wasm"] to try the GPU first.
   const providers = options.executionProviders || ["wasm"];
+  const failures = [];
+  let ort = wasmRuntime;
+  if (providers.includes("webgpu")) { // its own bundle, loaded only when asked for
+    try {
+      ort = await import("onnxruntime-web/webgpu");
+    } catch (error) {
+      failures.push(`webgpu: ${String(error.message || error).split("\n")[0]}`);
+    }
+  }
+  // One thread: a step at batch 1 is too small to share out (and more than one needs a
+  // cross-origin-isolated page); options.threads overrides it.
+  ort.env.wasm.numThreads = options.threads ?? 1;
   let session = null;
   let backend = null;
-  const failures = [];
   for (const provider of providers) { // the first backend that loads the model is used
     try {
-      session = await ort.InferenceSession.create(model, { executionProviders: [provider] });
+      session = await ort.InferenceSession.create(model, sessionOptions(provider));
       backend = provider;
       break;
     } catch (error) {
@@ -420,8 +543,11 @@ export async function loadExport(baseUrl, options = {}) {
     }
   }
   if (!session) {
-    throw new ZooWebError(`onnxruntime-web could not load ${manifest.model_file} ` +
+    throw new ZooWebError(`onnxruntime-web could not load ${file} ` +
                           `(${failures.join("; ")})`);
   }
-  return Object.assign(new ZooModel(baseUrl, manifest, tokenizer, session), { backend });
+  const open = async (other) => ort.InferenceSession.create(
+    await fetchFile(new URL(other, baseUrl), other), sessionOptions(backend));
+  return Object.assign(new ZooModel(baseUrl, manifest, tokenizer, session,
+                                    { sampler, ort, open }), { backend });
 }

@@ -42,7 +42,7 @@ class GRUTiedConfig:
     embed: int = 256  # embedding width; also the width the output layer reads (tied weights)
     hidden: int = 256  # GRU hidden size; a projection maps it to `embed` when they differ
     layers: int = 2  # stacked GRU layers
-    dropout: float = 0.1  # dropout on embeddings, between GRU layers and before the output
+    dropout: float = 0.0  # dropout on embeddings, between GRU layers and before the output
 
     def __post_init__(self) -> None:
         _require_sizes(self, "embed", "hidden", "layers")

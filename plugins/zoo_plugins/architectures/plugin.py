@@ -40,6 +40,10 @@ def zoo_register_architectures(register: Register) -> None:
         summary="stacked GRU with tied embedding/output weights (projection if sizes differ)",
         config=GRUTiedConfig,
         factory=f"{_MODULE}.gru_tied:GRUTied",
+        # The recipe search's winner at the default run's cost (docs/benchmarks.md):
+        # the same 4,096 characters a step, in longer windows, with a hotter schedule.
+        train_defaults={"batch_size": 32, "block_size": 128, "lr": 5e-3, "min_lr": 1e-4,
+                        "weight_decay": 0.0, "beta2": 0.95},
     )
     register(
         "transformer",
