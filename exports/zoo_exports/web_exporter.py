@@ -3,15 +3,17 @@
     RUN/web/
       index.html, page.js   the page: prompt, settings, streamed text, tokens/s
       zoo.js                one ES module that drives any export from manifest.json
-      sampler.onnx          the step in a loop that chooses its own tokens (web_sampler.py)
+      sampler*.onnx, sampler.weights   the step in loops that choose their own tokens,
+                            one per choosing head, the weights stored once (web_sampler.py)
       model.onnx, tokenizer/, manifest.json   the ONNX export, unchanged in form
       vendor/               local copies of onnxruntime-web (and tokenizers.js), when asked
       LICENSES.md           whose code and data the folder holds, under which licence
 
 onnxruntime-web is imported through the page's import map: from a pinned CDN
 URL by default, or from a local copy (``--ort-dir``) for offline use and the
-tests. The folder is static: ``zoo serve EXPORT`` (or any web server) serves it.
-Importing this module imports neither torch nor onnxruntime.
+tests; its plain WebAssembly bundle always, its WebGPU bundle only when a
+visitor picks WebGPU. The folder is static: ``zoo serve EXPORT`` (or any web
+server) serves it. Importing this module imports neither torch nor onnxruntime.
 """
 
 from __future__ import annotations
@@ -172,11 +174,13 @@ def _write_licences(directory: Path, manifest: dict[str, Any], imports: dict[str
         "# Licences of what this folder holds",
         "",
         "- `index.html`, `page.js`, `zoo.js`: written by zoo (zoo-lm), MIT licence.",
-        f"- `model.onnx`, `tokenizer/`: a `{manifest['architecture']}` model trained by zoo on "
+        f"- `model.onnx` (and the page's `sampler*.onnx` and `sampler.weights`, where "
+        f"present), `tokenizer/`: a `{manifest['architecture']}` model trained by zoo on "
         f"the `{dataset}` dataset; the model carries the terms of that data (Tiny "
         "Shakespeare is in the public domain).",
         f"- onnxruntime-web {ORT_WEB_VERSION} (Microsoft), MIT licence, imported from "
-        f"`{imports['onnxruntime-web']}`"
+        f"`{imports['onnxruntime-web']}` (its WebGPU bundle from "
+        f"`{imports['onnxruntime-web/webgpu']}`)"
         + (" (its LICENSE is in `vendor/onnxruntime-web/`)."
            if imports["onnxruntime-web"].startswith("./") else "."),
     ]
