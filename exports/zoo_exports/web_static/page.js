@@ -81,7 +81,7 @@ async function load() {
   $("error").hidden = true;
   const started = performance.now();
   try {
-    // ?loop=0 runs the step graph one token a call (the page before sampler.onnx)
+    // ?loop=0 runs the step graph one token a call, without the choosing loops
     const loop = new URLSearchParams(location.search).get("loop") !== "0";
     model = await loadExport(new URL("./", location.href),
                              { executionProviders: [$("backend").value, "wasm"], loop });
