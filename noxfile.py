@@ -179,7 +179,7 @@ def pretrained(session: nox.Session) -> None:
 
 
 BENCHMARKS = ["default_run", "tokenizers", "training_speed", "onnx", "list", "quality",
-              "makemore", "fine_tuning", "web", "stop_strings", "threads"]
+              "makemore", "fine_tuning", "web", "stop_strings", "threads", "precision"]
 
 
 @nox.session(default=False)

@@ -60,6 +60,8 @@ def test_later_overrides_win(registry):
         ("modle.hidden=3", "unknown section 'modle'"),
         ("model.hidden", "--set expects section.key=value"),
         ("tokenizer.unknown=maybe", "tokenizer.unknown must be one of unk, error"),
+        ("train.precision=fp16", "train.precision='fp16' is not allowed for the training loop; "
+                                 "it must be one of auto, bfloat16, float32"),
     ],
 )
 def test_bad_values_name_the_key_and_the_way_out(registry, override, expected):

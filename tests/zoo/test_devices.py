@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import zoo.models.devices
 from zoo.errors import ZooError
 from zoo.models.devices import autocast_dtype, resolve_device
 from zoo.training.distributed import DistributedContext
@@ -37,12 +38,33 @@ def test_unknown_device_name():
         resolve_device("tpu")
 
 
-def test_bf16_autocast_only_on_cuda_that_supports_it(monkeypatch):
-    assert autocast_dtype(torch.device("cpu")) is None
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    assert autocast_dtype(torch.device("cuda")) is torch.bfloat16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
-    assert autocast_dtype(torch.device("cuda")) is None
+@pytest.mark.parametrize("device, precision, cuda_bf16, cpu_bf16, expected", [
+    ("cuda", "auto", True, False, torch.bfloat16),
+    ("cuda", "auto", False, False, None),
+    ("cuda", "bfloat16", False, False, torch.bfloat16),
+    ("cuda", "float32", True, True, None),
+    ("cpu", "auto", False, True, torch.bfloat16),
+    ("cpu", "auto", False, False, None),
+    ("cpu", "bfloat16", False, False, torch.bfloat16),
+    ("cpu", "float32", True, True, None),
+    ("mps", "auto", True, True, None),
+    ("mps", "float32", True, True, None),
+])
+def test_precision_chooses_the_autocast_dtype(monkeypatch, device, precision, cuda_bf16,
+                                              cpu_bf16, expected):
+    """``auto`` autocasts only where the hardware computes bfloat16 natively."""
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: cuda_bf16)
+    monkeypatch.setattr(zoo.models.devices, "cpu_computes_bfloat16", lambda: cpu_bf16)
+    assert autocast_dtype(torch.device(device), precision) is expected
+
+
+def test_bfloat16_on_mps_is_a_clear_error():
+    with pytest.raises(ZooError, match="not mps; use --set train.precision=auto"):
+        autocast_dtype(torch.device("mps"), "bfloat16")
+
+
+def test_the_cpu_probe_answers_without_raising():
+    assert isinstance(zoo.models.devices.cpu_computes_bfloat16(), bool)
 
 
 def test_torchrun_environment_gives_each_rank_its_gpu(monkeypatch):
@@ -76,25 +98,65 @@ def _tiny_config(registry, corpus, *extra):
     )
 
 
-def test_the_bf16_autocast_path_trains(registry, small_corpus, tmp_path, monkeypatch):
-    """The CUDA autocast branch, run on the CPU (which supports bf16 autocast too)."""
-    import zoo.training.steps
+def _train_recording_dtypes(registry, corpus, run_dir, monkeypatch, *extra):
+    """Train a tiny run; return the logits dtypes of its training and evaluation steps,
+    its start lines and its result."""
+    import zoo.training.evaluation
+    import zoo.training.loop
     from zoo.training.loop import train_run
 
-    monkeypatch.setattr(zoo.training.steps, "autocast_dtype", lambda device: torch.bfloat16)
-    seen = []
+    seen: dict[str, list[torch.dtype]] = {"train": [], "eval": []}
     original = zoo.training.steps.batch_loss
 
-    def spy(model, inputs, targets, state=None):
-        loss, logits, new_state = original(model, inputs, targets, state)
-        seen.append(logits.dtype)
-        return loss, logits, new_state
+    def spy(kind):
+        def recording_batch_loss(model, inputs, targets, state=None):
+            loss, logits, new_state = original(model, inputs, targets, state)
+            seen[kind].append(logits.dtype)
+            return loss, logits, new_state
+        return recording_batch_loss
 
-    monkeypatch.setattr("zoo.training.loop.batch_loss", spy)
-    result = train_run(registry, _tiny_config(registry, small_corpus), tmp_path / "bf16",
-                       progress=False, log=lambda _: None)
-    assert seen and set(seen) == {torch.bfloat16}
+    monkeypatch.setattr(zoo.training.loop, "batch_loss", spy("train"))
+    monkeypatch.setattr(zoo.training.evaluation, "batch_loss", spy("eval"))
+    lines: list[str] = []
+    result = train_run(registry, _tiny_config(registry, corpus, *extra), run_dir,
+                       progress=False, log=lines.append)
+    return seen, lines, result
+
+
+def test_bfloat16_precision_trains_under_autocast_and_evaluates_in_float32(
+        registry, small_corpus, tmp_path, monkeypatch):
+    """The autocast path (CUDA's, and CPUs' with native bfloat16) run on this CPU."""
+    import zoo.training.steps  # noqa: F401  (the spy wraps its batch_loss)
+
+    seen, lines, result = _train_recording_dtypes(registry, small_corpus, tmp_path / "bf16",
+                                                  monkeypatch, "train.precision=bfloat16")
+    assert seen["train"] and set(seen["train"]) == {torch.bfloat16}
+    assert seen["eval"] and set(seen["eval"]) == {torch.float32}
+    assert "bfloat16 autocast" in lines[0]
     assert torch.isfinite(torch.tensor(result.final_eval["loss"]))
+
+
+def test_float32_precision_never_autocasts(registry, small_corpus, tmp_path, monkeypatch):
+    import zoo.training.steps  # noqa: F401
+
+    monkeypatch.setattr(zoo.models.devices, "cpu_computes_bfloat16", lambda: True)
+    seen, lines, _ = _train_recording_dtypes(registry, small_corpus, tmp_path / "fp32",
+                                             monkeypatch, "train.precision=float32")
+    assert set(seen["train"]) == set(seen["eval"]) == {torch.float32}
+    assert "autocast" not in lines[0]
+
+
+def test_auto_precision_follows_the_cpu(registry, small_corpus, tmp_path, monkeypatch):
+    import zoo.training.steps  # noqa: F401
+
+    monkeypatch.setattr(zoo.models.devices, "cpu_computes_bfloat16", lambda: False)
+    seen, _, _ = _train_recording_dtypes(registry, small_corpus, tmp_path / "plain",
+                                         monkeypatch)
+    assert set(seen["train"]) == {torch.float32}
+    monkeypatch.setattr(zoo.models.devices, "cpu_computes_bfloat16", lambda: True)
+    seen, _, _ = _train_recording_dtypes(registry, small_corpus, tmp_path / "native",
+                                         monkeypatch)
+    assert set(seen["train"]) == {torch.bfloat16}
 
 
 def test_compile_flag_trains_through_torch_compile(registry, small_corpus, tmp_path,

@@ -53,6 +53,33 @@ def test_the_model_computes_the_halves_rotary_embedding(rotation, monkeypatch):
         assert torch.allclose(logits, halves_reference_logits(model, idx), atol=1e-5)
 
 
+def test_cpu_autocast_keeps_attention_in_float32(monkeypatch):
+    """Under CPU bfloat16 autocast the projections compute in bfloat16 and attention in
+    float32 (PyTorch's bfloat16 attention backward is slow on the CPU); the logits stay
+    close to float32's and gradients reach every weight."""
+    seen = []
+    original = torch.nn.functional.scaled_dot_product_attention
+
+    def recording_attention(q, k, v, **options):
+        out = original(q, k, v, **options)  # autocast would cast its inputs here
+        seen.append(out.dtype)
+        return out
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention",
+                        recording_attention)
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(embed=32, layers=2, heads=4, block_size=16), 13)
+    idx = torch.randint(0, 13, (2, 16))
+    want, _ = model(idx)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got, _ = model(idx)
+    got.float().sum().backward()
+    assert seen[2:] == [torch.float32] * 2  # the autocast forward's two layers
+    assert got.dtype == torch.bfloat16  # the output layer ran in bfloat16
+    assert torch.allclose(got.float(), want, atol=0.1)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
 def test_both_rotations_agree_when_stepping_from_a_cache(monkeypatch):
     """A cache filled with the fast rotation serves steps taken with the real one:
     both keep keys in the same order."""

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zoo.config.values import require
+from zoo.config.values import InvalidValue, require
 from zoo.errors import ZooError
+
+#: ``train.precision``: ``auto`` autocasts to bfloat16 where the hardware computes it natively
+#: (CUDA GPUs that support it, CPUs with AVX512-BF16 or AMX), ``bfloat16`` wherever torch can,
+#: ``float32`` never. Evaluation always computes in float32.
+PRECISIONS = ("auto", "bfloat16", "float32")
 
 #: A run's steps when it is given neither ``steps`` nor a time budget (``max_seconds``).
 DEFAULT_STEPS = 1200
@@ -31,6 +36,7 @@ class TrainConfig:
     seed: int = 1337  # seeds torch and the batch sampler
     device: str = "auto"  # auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps
     threads: int = 0  # CPU threads for torch; 0: its default, one per physical core
+    precision: str = "auto"  # training steps' math: auto, bfloat16 (autocast) or float32
     stateful: bool = False  # contiguous streams with hidden state carried across batches (TBPTT)
     compile: bool = False  # wrap the model in torch.compile for training
     max_seconds: float = 0.0  # the run's time budget in seconds; without steps, its length; 0: off
@@ -49,6 +55,8 @@ class TrainConfig:
         for key in ("min_lr", "warmup_steps", "weight_decay", "grad_clip", "max_seconds",
                     "sample_every", "threads"):
             require(self, key, at_least=0)
+        if self.precision not in PRECISIONS:
+            raise InvalidValue("precision", self.precision, "one of " + ", ".join(PRECISIONS))
         require(self, "beta1", at_least=0, below=1)
         require(self, "beta2", at_least=0, below=1)
         # numpy's generators take seeds up to 2**64 - 1; torch adds the rank to it

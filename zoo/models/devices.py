@@ -38,8 +38,27 @@ def use_threads(threads: int) -> int:
     return before
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """bf16 autocast on CUDA GPUs that support it; full precision elsewhere."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+def cpu_computes_bfloat16() -> bool:
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX), which make CPU
+    autocast pay: a training step 1.25-1.65x faster on an AMD Zen 4 (docs/benchmarks.md).
+    Without them oneDNN converts in software and bfloat16 is no faster, so it is not used."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu, torch>=2.3
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+
+
+def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
+    """The dtype a training step autocasts to on ``device`` for ``train.precision``, or None
+    for full precision. ``auto``: bfloat16 on CUDA GPUs that support it and on CPUs that
+    compute it natively; ``bfloat16``: on any CUDA GPU or CPU; ``float32``: never."""
+    if precision == "float32":
+        return None
+    if device.type == "mps":
+        if precision == "bfloat16":
+            raise ZooError("train.precision=bfloat16 is for CUDA and CPU devices, not mps; "
+                           "use --set train.precision=auto")
+        return None
+    if precision == "bfloat16":
         return torch.bfloat16
-    return None
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return torch.bfloat16 if device.type == "cpu" and cpu_computes_bfloat16() else None

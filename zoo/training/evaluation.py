@@ -21,7 +21,7 @@ from zoo.registry.factory import build_dataset
 from zoo.sampling.loop import SamplingSettings, choose_next
 from zoo.training.distributed import DistributedContext
 from zoo.training.metrics import bits_per_byte, bits_per_character, perplexity
-from zoo.training.steps import autocast, batch_loss, to_device
+from zoo.training.steps import batch_loss, to_device
 
 
 @torch.no_grad()
@@ -34,15 +34,16 @@ def evaluate_batches(
 ) -> dict[str, float]:
     """Loss (nats/token), perplexity, bits per character and accuracy over ``batches``.
 
-    Under DDP each rank evaluates its share and the sums are reduced across ranks.
+    Always in float32, whatever precision trained the model, so a run's figures compare
+    across machines and equal what ``zoo eval`` reports on any of them. Under DDP each rank
+    evaluates its share and the sums are reduced across ranks.
     """
     was_training = model.training
     model.eval()
     totals = torch.zeros(3, device=device, dtype=torch.float64)  # loss sum, correct, count
     for batch in batches:
         inputs, targets = to_device(batch, device)
-        with autocast(device):
-            loss, logits, _ = batch_loss(model, inputs, targets)
+        loss, logits, _ = batch_loss(model, inputs, targets)  # float32, whatever trained it
         counted = targets != PAD_TARGET  # (B, T)
         totals[0] += loss.double() * counted.sum()
         totals[1] += ((logits.argmax(dim=-1) == targets) & counted).sum()

@@ -38,7 +38,7 @@ from zoo.files.paths import (
     UnlockedDirectory,
     stage_new_directory,
 )
-from zoo.models.devices import resolve_device, use_threads
+from zoo.models.devices import autocast_dtype, resolve_device, use_threads
 from zoo.registry.factory import build_model, count_parameters
 from zoo.registry.host import Registry
 from zoo.runs.run_directory import write_run_files
@@ -131,6 +131,7 @@ def train_run(
     train, run_dir = run_config.train, Path(run_dir)
     dist = DistributedContext.from_environment()
     device = dist.device(resolve_device(train.device))
+    step_dtype = autocast_dtype(device, train.precision)  # None: float32
     threads_before = torch.get_num_threads()  # train.threads holds while training only
     with dist.joined(device), interrupt_on_sigterm():
         directory = claim_run_directory(run_dir, resume=resume, numbered=numbered,
@@ -175,6 +176,7 @@ def train_run(
                     + unknown_note(streams["train"], tokenizer) + ", "
                     f"device {device}" + (f" x {dist.world_size} ranks" if dist.enabled else "")
                     + (f", {threads_in_use()}" if device.type == "cpu" else "")
+                    + (", bfloat16 autocast" if step_dtype is not None else "")
                     + f"; run in {directory.target}")
             report = TrainingProgress(directory, train, start_step=start.step,
                                       elapsed_before=start.elapsed_s, device=device,
@@ -204,7 +206,7 @@ def train_run(
                 lr = set_learning_rate(optimizer, scheduled_learning_rate(train, step, seconds))
                 x, y, reset = sampler.next_batch()
                 inputs, targets = to_device((x, y), device)  # (B, T) each
-                with autocast(device):
+                with autocast(device, step_dtype):
                     loss, _, new_state = batch_loss(step_model, inputs, targets,
                                                     None if reset else carry)
                 loss.backward()

@@ -13,7 +13,6 @@ from torch.nn import functional as F
 
 from zoo.data.batches import Batch
 from zoo.data.documents import PAD_TARGET
-from zoo.models.devices import autocast_dtype
 
 State = tuple[torch.Tensor, ...]  # a model's recurrent state (see zoo.registry.contracts)
 
@@ -28,9 +27,10 @@ def to_device(batch: Batch, device: torch.device) -> tuple[torch.Tensor, torch.T
     return tensors[0], tensors[1]
 
 
-def autocast(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    """bf16 autocast where :func:`zoo.models.devices.autocast_dtype` allows it, else nothing."""
-    dtype = autocast_dtype(device)
+def autocast(device: torch.device,
+             dtype: torch.dtype | None) -> contextlib.AbstractContextManager[Any]:
+    """Autocast to ``dtype`` on ``device`` (from :func:`zoo.models.devices.autocast_dtype`), or
+    nothing for None."""
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=dtype)
