@@ -10,11 +10,18 @@ default-run and makemore benchmarks):
 - `names`: makemore's job, each model at the steps 120 s give it, scored by held-out loss
   and the share of 1,000 samples (temperature 1.0) that are new names.
 
-The trials run in parallel (`--jobs`), so their wall times say nothing: a GPU box searches
-in minutes, and the winners are then timed alone on the CPU (bench_quality.py,
-bench_default_run.py, bench_makemore.py). Every trial's figure goes to the docs.
+The trials of those three run in parallel (`--jobs`), so their wall times say nothing: a GPU
+box searches in minutes, and the winners are then timed alone on the CPU (bench_quality.py,
+bench_default_run.py, bench_makemore.py). A fourth search runs on the CPU itself:
+
+- `cpu`: 10 minutes on 2 CPU cores for real, a 600 s budget each (the cosine decay follows
+  the clock), one trial at a time and alone on the machine (`--jobs` does not apply), each
+  scored by `zoo eval` on every validation character. `--trial` picks some by name.
+
+Every trial's figure goes to the docs.
 
 Usage: python tests/benchmarks/search_recipes.py --out DIR [--only default names] [--jobs 16]
+       python tests/benchmarks/search_recipes.py --out DIR --only cpu [--trial NAME ...]
 """
 
 from __future__ import annotations
@@ -47,6 +54,22 @@ NAMES_MODELS = {
     "mlp": ["--steps", "28083", "--set", "model.context=3", "--set", "model.embed=64",
             "--set", "model.hidden=256"],
 }
+
+
+#: A 10-minute CPU trial: the budget alone decides its length; one evaluation, at the end.
+CPU_BUDGET = ["--steps", "1000000", "--max-seconds", "600",
+              "--set", "train.eval_interval=1000000"]
+#: gru-tied's suggested settings (the default search's winner), given to other models.
+WINNER_SCHEDULE = ["--batch-size", "32", "--block-size", "128", "--lr", "5e-3",
+                   "--set", "train.min_lr=1e-4", "--set", "train.weight_decay=0",
+                   "--set", "train.beta2=0.95"]
+FLOAT32 = ["--set", "train.precision=float32"]  # the CPU trials made before bfloat16 autocast
+
+
+def lstm_trial(hidden: int, dropout: float, *extra: str) -> list[str]:
+    """A 10-minute CPU trial of a 2-layer LSTM of width ``hidden`` on the winner's schedule."""
+    return ["lstm", *CPU_BUDGET, *WINNER_SCHEDULE, "--set", f"model.hidden={hidden}",
+            "--set", f"model.dropout={dropout}", *extra]
 
 
 def names_trial(architecture: str, dropout: float | None = None) -> list[str]:
@@ -104,6 +127,16 @@ TRIALS: dict[str, dict[str, list[str]]] = {
         "transformer, dropout 0.1": ["transformer", "--steps", "3441",
                                      "--set", "model.dropout=0.1"],
     },
+    "cpu": {
+        "lstm 2 x 256, the winner's schedule, float32": lstm_trial(256, 0.1, *FLOAT32),
+        "lstm 2 x 256, the same on 64 x 64 windows, float32": lstm_trial(
+            256, 0.1, *FLOAT32, "--batch-size", "64", "--block-size", "64"),
+        "lstm 2 x 384, dropout 0.2, its own schedule, float32": [
+            "lstm", *CPU_BUDGET, "--set", "model.hidden=384", "--set", "model.dropout=0.2",
+            *FLOAT32],
+        "lstm 2 x 384, dropout 0.1, the winner's schedule": lstm_trial(384, 0.1),
+        "lstm 2 x 512, dropout 0.2, the winner's schedule": lstm_trial(512, 0.2),
+    },
     "names": {
         name: names_trial(*trial) for name, trial in {
             "rnn": ("rnn",), "rnn, dropout 0.2": ("rnn", 0.2),
@@ -141,6 +174,14 @@ def run_trial(search: str, trial: str, arguments: list[str], out: Path) -> dict:
     last = [r for r in records if r["split"] == "val"][-1]
     result = {"search": search, "trial": trial, "arguments": arguments,
               "val_loss": round(last["loss"], 4), "bits_per_char": round(last["bits_per_char"], 4)}
+    if search == "cpu":  # every validation character, as `zoo eval` counts
+        speeds = sorted(r["tokens_per_s"] for r in records if r["split"] == "train")
+        evaluated = json.loads(subprocess.run(
+            [sys.executable, "-m", "zoo", "eval", str(run), "--json", "--no-progress"],
+            check=True, capture_output=True, text=True).stdout)
+        result.update(val_loss=round(evaluated["loss"], 4), steps=last["step"],
+                      bits_per_char=round(evaluated["bits_per_char"], 4),
+                      train_tokens_per_s=speeds[len(speeds) // 2])
     if search == "names":
         import zoo
 
@@ -154,11 +195,17 @@ def run_trial(search: str, trial: str, arguments: list[str], out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--only", nargs="*", choices=list(TRIALS), default=list(TRIALS))
+    parser.add_argument("--only", nargs="*", choices=list(TRIALS),
+                        default=["default", "ten-minutes", "names"])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--trial", nargs="*", help="only the trials of these names")
     options = parser.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
-    chosen = [(s, t, a) for s in options.only for t, a in TRIALS[s].items()]
+    chosen = [(s, t, a) for s in options.only for t, a in TRIALS[s].items()
+              if not options.trial or t in options.trial]
+    unknown = set(options.trial or ()) - {t for _, t, _ in chosen}
+    if unknown:
+        parser.error(f"no trial {sorted(unknown)} in {options.only}")
     found = options.out / "search.jsonl"  # one line per finished trial, as each finishes
 
     def trial(choice: tuple[str, str, list[str]]) -> None:
@@ -168,8 +215,11 @@ def main() -> None:
         with open(found, "a") as handle:
             handle.write(line + "\n")
 
+    cpu_trials = [c for c in chosen if c[0] == "cpu"]
     with ThreadPoolExecutor(options.jobs) as pool:
-        list(pool.map(trial, chosen))
+        list(pool.map(trial, [c for c in chosen if c[0] != "cpu"]))
+    for choice in cpu_trials:  # timed: one at a time, after the others
+        trial(choice)
 
 
 if __name__ == "__main__":
