@@ -11,11 +11,10 @@ Usage: python tests/benchmarks/bench_quality.py [--budget 600] [--only NAME ...]
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from common import TINY_SHAKESPEARE, save, zoo, zoo_json
+from common import TINY_SHAKESPEARE, save, score_run, zoo
 
 ARCHITECTURES = ["transformer", "gru-tied", "bigram", "rnn", "lstm", "gru", "mlp", "wavenet"]
 
@@ -28,19 +27,6 @@ BABY_GPT = [
     "--set", "train.beta2=0.99", "--set", "train.eval_interval=2000",
     "--set", "train.eval_batches=20",
 ]
-
-
-def score(run: Path) -> dict:
-    report = zoo_json("eval", str(run), "--json")
-    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    speeds = sorted(r["tokens_per_s"] for r in records if r["split"] == "train")
-    return {
-        "val_loss": round(report["loss"], 4),
-        "bits_per_char": round(report["bits_per_char"], 4),
-        "parameters": report["parameters"],
-        "steps": report["step"],
-        "train_tokens_per_s": round(speeds[len(speeds) // 2]),
-    }
 
 
 def main() -> None:
@@ -58,13 +44,13 @@ def main() -> None:
             wall = zoo("train", name, "--data", str(options.data), "--out", str(run),
                        "--steps", "1000000", "--max-seconds", str(options.budget),
                        "--no-progress")
-            results[name] = {**score(run), "wall_s": round(wall, 1)}
+            results[name] = {**score_run(run), "wall_s": round(wall, 1)}
             print(name, results[name], flush=True)
         if not options.skip_baby:
             run = Path(scratch) / "baby-gpt"
             wall = zoo("train", "transformer", "--data", str(options.data), "--out", str(run),
                        *BABY_GPT, "--no-progress")
-            results["transformer (baby GPT config)"] = {**score(run), "wall_s": round(wall, 1)}
+            results["transformer (baby GPT config)"] = {**score_run(run), "wall_s": round(wall, 1)}
             print("baby GPT", results["transformer (baby GPT config)"], flush=True)
     print(f"saved {save('quality', {'budget_s': options.budget, 'runs': results})}")
 

@@ -45,3 +45,18 @@ def save(name: str, results: Any) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
+
+
+def score_run(run: Path) -> dict:
+    """A finished Tiny Shakespeare run's `zoo eval` figures over every validation character,
+    its steps and its median training tokens/s."""
+    report = zoo_json("eval", str(run), "--json")
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    speeds = sorted(r["tokens_per_s"] for r in records if r["split"] == "train")
+    return {
+        "val_loss": round(report["loss"], 4),
+        "bits_per_char": round(report["bits_per_char"], 4),
+        "parameters": report["parameters"],
+        "steps": report["step"],
+        "train_tokens_per_s": round(speeds[len(speeds) // 2]),
+    }

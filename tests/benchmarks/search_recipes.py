@@ -34,6 +34,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from common import score_run
+
 DEFAULT = ["gru-tied", "--steps", "1200"]
 NAMES = ["--dataset", "names", "--batch-size", "32", "--block-size", "16",
          "--set", "train.eval_interval=1000000"]
@@ -175,13 +177,7 @@ def run_trial(search: str, trial: str, arguments: list[str], out: Path) -> dict:
     result = {"search": search, "trial": trial, "arguments": arguments,
               "val_loss": round(last["loss"], 4), "bits_per_char": round(last["bits_per_char"], 4)}
     if search == "cpu":  # every validation character, as `zoo eval` counts
-        speeds = sorted(r["tokens_per_s"] for r in records if r["split"] == "train")
-        evaluated = json.loads(subprocess.run(
-            [sys.executable, "-m", "zoo", "eval", str(run), "--json", "--no-progress"],
-            check=True, capture_output=True, text=True).stdout)
-        result.update(val_loss=round(evaluated["loss"], 4), steps=last["step"],
-                      bits_per_char=round(evaluated["bits_per_char"], 4),
-                      train_tokens_per_s=speeds[len(speeds) // 2])
+        result.update(score_run(run))
     if search == "names":
         import zoo
 

@@ -103,6 +103,7 @@ def _train_recording_dtypes(registry, corpus, run_dir, monkeypatch, *extra):
     its start lines and its result."""
     import zoo.training.evaluation
     import zoo.training.loop
+    import zoo.training.steps
     from zoo.training.loop import train_run
 
     seen: dict[str, list[torch.dtype]] = {"train": [], "eval": []}
@@ -126,8 +127,6 @@ def _train_recording_dtypes(registry, corpus, run_dir, monkeypatch, *extra):
 def test_bfloat16_precision_trains_under_autocast_and_evaluates_in_float32(
         registry, small_corpus, tmp_path, monkeypatch):
     """The autocast path (CUDA's, and CPUs' with native bfloat16) run on this CPU."""
-    import zoo.training.steps  # noqa: F401  (the spy wraps its batch_loss)
-
     seen, lines, result = _train_recording_dtypes(registry, small_corpus, tmp_path / "bf16",
                                                   monkeypatch, "train.precision=bfloat16")
     assert seen["train"] and set(seen["train"]) == {torch.bfloat16}
@@ -137,8 +136,6 @@ def test_bfloat16_precision_trains_under_autocast_and_evaluates_in_float32(
 
 
 def test_float32_precision_never_autocasts(registry, small_corpus, tmp_path, monkeypatch):
-    import zoo.training.steps  # noqa: F401
-
     monkeypatch.setattr(zoo.models.devices, "cpu_computes_bfloat16", lambda: True)
     seen, lines, _ = _train_recording_dtypes(registry, small_corpus, tmp_path / "fp32",
                                              monkeypatch, "train.precision=float32")
@@ -147,8 +144,6 @@ def test_float32_precision_never_autocasts(registry, small_corpus, tmp_path, mon
 
 
 def test_auto_precision_follows_the_cpu(registry, small_corpus, tmp_path, monkeypatch):
-    import zoo.training.steps  # noqa: F401
-
     monkeypatch.setattr(zoo.models.devices, "cpu_computes_bfloat16", lambda: False)
     seen, _, _ = _train_recording_dtypes(registry, small_corpus, tmp_path / "plain",
                                          monkeypatch)

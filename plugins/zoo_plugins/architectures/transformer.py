@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any
 
 import torch
 from torch import nn
@@ -67,16 +66,15 @@ def fast_rotation_applies(x: torch.Tensor) -> bool:
             and not torch.onnx.is_in_onnx_export() and not torch.compiler.is_compiling())
 
 
-def float32_attention_on_the_cpu(q: torch.Tensor) -> contextlib.AbstractContextManager[Any]:
-    """Under CPU bfloat16 autocast, attention (and the rotation before it, whose complex
-    path is float32 only) computes in float32 while the projections stay bfloat16.
+def cpu_autocast_is_on(x: torch.Tensor) -> bool:
+    """Whether ``x`` is computed under CPU autocast, where attention (and the rotation before
+    it, whose complex path is float32 only) computes in float32 while the projections stay
+    bfloat16.
 
     PyTorch's bfloat16 attention backward runs about 5x slower on the CPU than its float32
     one (a baby-GPT training step took 1.27x longer in bfloat16 than in float32 with it).
     """
-    if q.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
-        return torch.autocast("cpu", enabled=False)
-    return contextlib.nullcontext()
+    return x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
 
 
 class Rotation:
@@ -134,8 +132,8 @@ class SelfAttention(nn.Module):
         B, T, E = x.shape
         bias = None if self.qkv.bias is None else self.qkv.bias.index_select(0, self.pair_order)
         qkv = F.linear(x, self.qkv.weight.index_select(0, self.pair_order), bias)  # (B, T, 3E)
-        if qkv.dtype == torch.bfloat16 and qkv.device.type == "cpu":
-            qkv = qkv.float()  # see float32_attention_on_the_cpu
+        if cpu_autocast_is_on(qkv):
+            qkv = qkv.float()
         qk, v = qkv.split((2 * E, E), dim=2)  # (B, T, 2E), (B, T, E)
         # queries and keys rotated together, one kernel each way for both
         qk = rotation(qk.view(B, T, 2, self.heads, self.head_dim))  # (B, T, 2, heads, D)
@@ -154,7 +152,9 @@ class SelfAttention(nn.Module):
         if past is not None:
             k = torch.cat((past[0], k), dim=2)  # (B, heads, S + T, D)
             v = torch.cat((past[1], v), dim=2)
-        with float32_attention_on_the_cpu(q):
+        in_float32 = (torch.autocast("cpu", enabled=False) if cpu_autocast_is_on(q)
+                      else contextlib.nullcontext())  # see cpu_autocast_is_on
+        with in_float32:
             out = F.scaled_dot_product_attention(
                 q,
                 k,
