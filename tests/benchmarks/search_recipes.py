@@ -138,6 +138,13 @@ TRIALS: dict[str, dict[str, list[str]]] = {
             *FLOAT32],
         "lstm 2 x 384, dropout 0.1, the winner's schedule": lstm_trial(384, 0.1),
         "lstm 2 x 512, dropout 0.2, the winner's schedule": lstm_trial(512, 0.2),
+        "lstm 2 x 512, dropout 0.2, on 64 x 128 windows": lstm_trial(
+            512, 0.2, "--batch-size", "64"),
+        "lstm 2 x 512, dropout 0.3, the winner's schedule": lstm_trial(512, 0.3),
+        "lstm 2 x 512, dropout 0.2, on 32 x 256 windows": lstm_trial(
+            512, 0.2, "--block-size", "256"),
+        "lstm 2 x 512, dropout 0.2, on 32 x 512 windows": lstm_trial(
+            512, 0.2, "--block-size", "512"),
     },
     "names": {
         name: names_trial(*trial) for name, trial in {

@@ -112,6 +112,13 @@ def test_evaluate_gives_the_numbers_zoo_eval_prints(registry, run):
     result = CliRunner().invoke(cli, ["eval", str(run.directory), "--json"], obj=registry)
     assert result.exit_code == 0, result.output
     assert run.evaluate() == json.loads(result.output)
+    longer = CliRunner().invoke(cli, ["eval", str(run.directory), "--json", "--block-size",
+                                      "64"], obj=registry)
+    assert longer.exit_code == 0, longer.output
+    assert run.evaluate(block_size=64) == json.loads(longer.output)
+    assert json.loads(longer.output)["loss"] != run.evaluate()["loss"]  # other windows
+    with pytest.raises(ZooError, match="block_size must be at least 1, got 0"):
+        run.evaluate(block_size=0)
 
 
 def test_plot_is_a_figure_of_both_curves(run):

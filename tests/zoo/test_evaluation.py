@@ -15,17 +15,21 @@ from zoo.models.loading import load_run
 from zoo.runs.run_directory import read_metrics
 
 
-def test_eval_json_matches_a_direct_computation(runner, registry, trained_run, small_corpus):
-    result = runner.invoke(cli, ["eval", str(trained_run), "--json"], obj=registry)
+@pytest.mark.parametrize("longer", [1, 3], ids=["training windows", "--block-size 3x"])
+def test_eval_json_matches_a_direct_computation(runner, registry, trained_run, small_corpus,
+                                                longer):
+    loaded = load_run(registry, trained_run)
+    block = loaded.config.train.block_size * longer
+    option = ["--block-size", str(block)] if longer > 1 else []
+    result = runner.invoke(cli, ["eval", str(trained_run), "--json", *option], obj=registry)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    loaded = load_run(registry, trained_run)
+    assert report["block_size"] == block
     text = small_corpus.read_text("utf-8")
     # the validation text is one document: end-of-text, the text, end-of-text
     end_of_text = loaded.tokenizer.special_tokens[loaded.tokenizer.end_of_text]
     val = torch.tensor([end_of_text, *loaded.tokenizer.encode(text[int(len(text) * 0.9):]),
                         end_of_text])
-    block = loaded.config.train.block_size
     windows = (len(val) - 1) // block
     inputs = val[: windows * block].view(windows, block)
     targets = val[1 : windows * block + 1].view(windows, block)
@@ -40,6 +44,13 @@ def test_eval_json_matches_a_direct_computation(runner, registry, trained_run, s
     assert math.isclose(report["bits_per_char"],
                         expected / math.log(2) * (len(val) - 1) / characters, rel_tol=1e-5)
     assert report["architecture"] == "gru-tied" and report["step"] == 8
+
+
+def test_eval_in_windows_longer_than_the_split_is_one_line(runner, registry, trained_run):
+    result = runner.invoke(cli, ["eval", str(trained_run), "--block-size", "100000"],
+                           obj=registry)
+    assert "fewer than block_size + 1 = 100001; evaluate it in shorter windows" in (
+        one_line_error(result))
 
 
 def test_eval_text_output(runner, registry, trained_run):

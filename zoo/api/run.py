@@ -195,12 +195,14 @@ class Run(Sampler):
             return None  # the surprisal view alone
         return inspect_text(self.model, self.tokenizer, text, self.architecture)
 
-    def evaluate(self, split: str = "val", batch_size: int = 16, *,
+    def evaluate(self, split: str = "val", batch_size: int = 16, *, block_size: int | None = None,
                  progress: bool = True) -> dict[str, Any]:
         """Loss, perplexity, bits per character and byte, accuracy on every token of ``split``.
 
-        The same numbers as ``zoo eval RUN --json``; a progress bar shows on a
-        terminal or in Jupyter while it works.
+        The same numbers as ``zoo eval RUN --json``: the split is cut into windows of
+        ``block_size`` tokens (default: the training block size), each scored from a fresh
+        state, so a loss compares only with one scored in windows of the same length. A
+        progress bar shows on a terminal or in Jupyter while it works.
 
         >>> scores = run.evaluate()
         >>> round(scores["perplexity"], 6) == round(math.exp(scores["loss"]), 6)
@@ -210,7 +212,8 @@ class Run(Sampler):
 
         if batch_size < 1:
             raise ZooError(f"batch_size must be at least 1, got {batch_size}")
-        result = evaluate_run(self._registry, self._loaded, split, batch_size, progress)
+        result = evaluate_run(self._registry, self._loaded, split, batch_size, progress,
+                              block_size)
         result.update(run=str(self.directory), architecture=self.architecture, step=self.step,
                       parameters=self.parameters)
         return result

@@ -64,12 +64,19 @@ def evaluate_batches(
 
 
 def evaluate_run(
-    registry: Any, loaded: Any, split: str = "val", batch_size: int = 16, progress: bool = False
+    registry: Any, loaded: Any, split: str = "val", batch_size: int = 16, progress: bool = False,
+    block_size: int | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a loaded run on every token of ``split``, in windows of its training block size.
+    """Evaluate a loaded run on every token of ``split``, in windows of ``block_size`` tokens
+    (default: its training block size), each scored from a fresh state.
 
-    ``progress`` shows a bar over the batches on a terminal or in Jupyter.
+    Longer windows give each token more context on average, so a loss is only comparable
+    with another scored in windows of the same length. ``progress`` shows a bar over the
+    batches on a terminal or in Jupyter.
     """
+    window = loaded.config.train.block_size if block_size is None else block_size
+    if window < 1:
+        raise ZooError(f"block_size must be at least 1, got {window}")
     dataset = build_dataset(registry, loaded.config.dataset)
     try:
         documents = dataset.texts(split)
@@ -82,15 +89,17 @@ def evaluate_run(
                        "evaluate --split val (or train)") from None
     stream = encode_documents(loaded.tokenizer, documents)
     if rows_of(loaded.config.dataset.config) == "packed":  # no window fits a shorter one
-        check_long_enough({split: stream}, loaded.config.train.block_size,
-                          "give it more text, or train with --set dataset.rows=padded")
+        check_long_enough({split: stream}, window,
+                          "give it more text, or train with --set dataset.rows=padded"
+                          if block_size is None else "evaluate it in shorter windows")
     device = next(loaded.model.parameters()).device
-    windows = consecutive_batches(stream, loaded.config.train.block_size, batch_size,
+    windows = consecutive_batches(stream, window, batch_size,
                                   rows_of(loaded.config.dataset.config))  # found once
     batches = tqdm(windows, desc=f"eval {split}", total=len(windows), unit="batch", leave=False,
                    disable=None if progress else True)
     result: dict[str, Any] = evaluate_batches(loaded.model, batches, stream, device)
     result["split"] = split
+    result["block_size"] = window
     # text the tokenizer maps to <unk> is easy to predict and flatters the loss: say how much
     result["unknown_rate"] = unknown_count(stream.ids, loaded.tokenizer) / max(1, len(stream.ids))
     return result
