@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+
+import pytest
+import torch
 
 from zoo.models.loading import load_run
 from zoo.runs.run_directory import read_metrics
@@ -33,3 +37,24 @@ def test_two_process_ddp_run(registry, small_corpus, tmp_path):
     assert result.stdout.count("done:") == 1
     assert load_run(registry, out).step == 6
     assert json.loads((out / "config.json").read_text())["model"]["name"] == "gru"
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["finishes", "fails"])
+def test_ranks_leave_the_group_together_unless_one_failed(monkeypatch, fails):
+    """A gloo rank that tears down while the other still talks to it can abort at exit, so a
+    finished run waits for every rank first; a failed one leaves at once, since the rank it
+    would wait for may never come."""
+    import zoo.training.distributed as distributed
+
+    calls: list[str] = []
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: bool(calls) or None)
+    monkeypatch.setattr(distributed.dist, "init_process_group",
+                        lambda backend: calls.append(f"join {backend}"))
+    monkeypatch.setattr(distributed.dist, "barrier", lambda: calls.append("wait for all"))
+    monkeypatch.setattr(distributed.dist, "destroy_process_group",
+                        lambda: calls.append("leave"))
+    context = distributed.DistributedContext(rank=1, local_rank=1, world_size=2)
+    with contextlib.suppress(RuntimeError), context.joined(torch.device("cpu")):
+        if fails:
+            raise RuntimeError("a step failed")
+    assert calls == (["join gloo", "leave"] if fails else ["join gloo", "wait for all", "leave"])
