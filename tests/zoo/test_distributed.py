@@ -47,7 +47,7 @@ def test_ranks_leave_the_group_together_unless_one_failed(monkeypatch, fails):
     import zoo.training.distributed as distributed
 
     calls: list[str] = []
-    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: bool(calls) or None)
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: bool(calls))  # after joining
     monkeypatch.setattr(distributed.dist, "init_process_group",
                         lambda backend: calls.append(f"join {backend}"))
     monkeypatch.setattr(distributed.dist, "barrier", lambda: calls.append("wait for all"))

@@ -212,6 +212,8 @@ class Run(Sampler):
 
         if batch_size < 1:
             raise ZooError(f"batch_size must be at least 1, got {batch_size}")
+        if block_size is not None and block_size < 1:
+            raise ZooError(f"block_size must be at least 1, got {block_size}")
         result = evaluate_run(self._registry, self._loaded, split, batch_size, progress,
                               block_size)
         result.update(run=str(self.directory), architecture=self.architecture, step=self.step,

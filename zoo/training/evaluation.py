@@ -75,8 +75,6 @@ def evaluate_run(
     batches on a terminal or in Jupyter.
     """
     window = loaded.config.train.block_size if block_size is None else block_size
-    if window < 1:
-        raise ZooError(f"block_size must be at least 1, got {window}")
     dataset = build_dataset(registry, loaded.config.dataset)
     try:
         documents = dataset.texts(split)
